@@ -1,0 +1,55 @@
+import { Command } from 'commander';
+import { UsageError } from '../../core/errors.ts';
+import { dateRange } from '../../core/lake.ts';
+import { DuckDbEngine, duckDbSettings } from '../../jobs/index.ts';
+import { runNightly } from '../../pipelines/index.ts';
+import { contextOf } from '../context.ts';
+import type { CliIo } from '../main.ts';
+import { parseDate } from './nightly.ts';
+
+export function backfillCommand(io: CliIo): Command {
+  return new Command('backfill')
+    .description(
+      'Run the nightly pipeline for every date of a range, oldest first (idempotent: unchanged dates are skipped).',
+    )
+    .requiredOption('--from <YYYY-MM-DD>', 'first date', parseDate)
+    .requiredOption('--to <YYYY-MM-DD>', 'last date (inclusive)', parseDate)
+    .option('--force', 'recompute even when inputs are unchanged')
+    .option('--continue-on-error', 'go on with later dates after a failed one')
+    .action(async (opts, command: Command) => {
+      if (opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
+      const ctx = contextOf(command, io.out);
+      const engine = await DuckDbEngine.create(duckDbSettings(ctx.config));
+      let failed = 0;
+      try {
+        for (const date of dateRange(opts.from, opts.to)) {
+          const s = await runNightly({
+            date,
+            engine,
+            config: ctx.config,
+            lake: ctx.lake,
+            log: ctx.log,
+            force: opts.force,
+          });
+          const counts = s.steps
+            .map(
+              (x) =>
+                `${x.step}=${x.status}${x.rows_out !== null && x.rows_out !== undefined ? `(${x.rows_out})` : ''}`,
+            )
+            .join(' ');
+          io.out.write(`${date}\t${s.status}\t${s.runId}\t${(s.wallMs / 1000).toFixed(1)}s\t${counts}\n`);
+          if (s.status === 'failed') {
+            failed++;
+            io.err.write(`error[${s.error?.code}]: ${s.error?.message}\n`);
+            if (!opts.continueOnError) {
+              process.exitCode = s.error?.exitCode ?? 1;
+              return;
+            }
+          }
+        }
+        if (failed) process.exitCode = 1;
+      } finally {
+        await engine.close();
+      }
+    });
+}

@@ -1,0 +1,79 @@
+import Table from 'cli-table3';
+import { Command } from 'commander';
+import { DealFinderError, EXIT_CODES } from '../../core/errors.ts';
+import { Ledger } from '../../pipelines/index.ts';
+import { contextOf } from '../context.ts';
+import type { CliIo } from '../main.ts';
+import { renderSummary, stepsJson } from '../render.ts';
+import { parseCount } from './nightly.ts';
+
+export function runsCommand(io: CliIo): Command {
+  const runs = new Command('runs').description('Inspect the run ledger.');
+  runs
+    .command('list')
+    .description('List runs, newest last.')
+    .option('-n, --limit <n>', 'show the last n runs', parseCount, 20)
+    .option('--json', 'JSON output')
+    .action((opts, command: Command) => {
+      const ctx = contextOf(command, io.out);
+      const all = new Ledger(ctx.lake).runs().slice(-opts.limit);
+      if (opts.json) {
+        io.out.write(
+          `${JSON.stringify(
+            all.map(({ steps, ...r }) => ({ ...r, steps: steps.map((s) => `${s.step}:${s.status}`) })),
+            null,
+            2,
+          )}\n`,
+        );
+        return;
+      }
+      const t = new Table({
+        style: { head: [], border: [] },
+        head: ['run id', 'date', 'engine', 'status', 'started', 'steps'],
+      });
+      for (const r of all)
+        t.push([
+          r.runId,
+          r.runDate,
+          r.engine,
+          r.status,
+          r.startedAt,
+          r.steps.map((s) => `${s.step}:${s.status}`).join(' '),
+        ]);
+      io.out.write(`${t.toString()}\n`);
+    });
+  runs
+    .command('show')
+    .description('Show one run: steps, counts, quarantine by reason, data-quality results.')
+    .argument('<run-id>')
+    .option('--json', 'JSON output')
+    .action((runId: string, opts, command: Command) => {
+      const ctx = contextOf(command, io.out);
+      const run = new Ledger(ctx.lake).runs().find((r) => r.runId === runId);
+      if (!run) {
+        throw new DealFinderError('run-not-found', `run ${runId} is not in the ledger at ${ctx.lake.root}`, {
+          hint: 'list runs with `dealctl runs list`',
+          exitCode: EXIT_CODES.input,
+        });
+      }
+      if (opts.json) {
+        io.out.write(`${JSON.stringify({ ...run, steps: stepsJson(run.steps) }, null, 2)}\n`);
+        return;
+      }
+      const wall = run.endedAt ? Date.parse(run.endedAt) - Date.parse(run.startedAt) : 0;
+      io.out.write(
+        renderSummary(
+          {
+            runId,
+            date: run.runDate,
+            engine: run.engine,
+            status: run.status === 'succeeded' ? 'succeeded' : 'failed',
+            steps: run.steps,
+            wallMs: wall,
+          },
+          ctx.lake.root,
+        ),
+      );
+    });
+  return runs;
+}

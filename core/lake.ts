@@ -1,0 +1,208 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import {
+  Deal,
+  EnrichedDeal,
+  Feature,
+  PriceTrend,
+  Product,
+  QuarantineRecord,
+  RawDeal,
+  type RecordDef,
+} from '../schemas/index.ts';
+
+export interface TableDef {
+  readonly name: string;
+  readonly record: RecordDef;
+  /** Folder under the lake root. */
+  readonly path: string;
+  /** Hive-partitioned by dt=YYYY-MM-DD. */
+  readonly partitioned: boolean;
+  /** Second partition level written by each step separately (quarantine: step=<job>). */
+  readonly subpartition?: string;
+}
+
+/** Every table of the lake. Job inputs and outputs, query views and Glue tables all come from here. */
+export const TABLES = {
+  raw_deals: { name: 'raw_deals', record: RawDeal, path: 'raw/deals', partitioned: true },
+  products: { name: 'products', record: Product, path: 'catalog/products', partitioned: false },
+  deals: { name: 'deals', record: Deal, path: 'deals', partitioned: true },
+  quarantine: {
+    name: 'quarantine',
+    record: QuarantineRecord,
+    path: 'quarantine',
+    partitioned: true,
+    subpartition: 'step',
+  },
+  enriched_deals: { name: 'enriched_deals', record: EnrichedDeal, path: 'enriched_deals', partitioned: true },
+  price_trends: { name: 'price_trends', record: PriceTrend, path: 'price_trends', partitioned: true },
+  features: { name: 'features', record: Feature, path: 'features', partitioned: true },
+} as const satisfies Record<string, TableDef>;
+export type TableName = keyof typeof TABLES;
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function assertDate(date: string): string {
+  if (
+    !DATE_RE.test(date) ||
+    Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ||
+    new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date
+  ) {
+    throw new Error(`not a calendar date (YYYY-MM-DD): ${date}`);
+  }
+  return date;
+}
+
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${assertDate(date)}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export function yesterdayUtc(now = new Date()): string {
+  return addDays(now.toISOString().slice(0, 10), -1);
+}
+
+export function dateRange(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let d = assertDate(from); d <= assertDate(to); d = addDays(d, 1)) {
+    out.push(d);
+    if (out.length > 3660) throw new Error('date range longer than 10 years');
+  }
+  return out;
+}
+
+/**
+ * The local-folder lake. Partitions are replaced atomically: outputs are written to
+ * _staging/<run>/..., the old partition is moved to _trash/<run>/..., the new one renamed in,
+ * and the trash removed. A crash between the renames is repaired by recover().
+ */
+export class Lake {
+  constructor(readonly root: string) {}
+
+  tableDir(table: TableName): string {
+    return path.join(this.root, TABLES[table].path);
+  }
+
+  partitionDir(table: TableName, date?: string, sub?: string): string {
+    const def: TableDef = TABLES[table];
+    let dir = this.tableDir(table);
+    if (def.partitioned) {
+      if (!date) throw new Error(`table ${table} is partitioned: a date is required`);
+      dir = path.join(dir, `dt=${assertDate(date)}`);
+    }
+    if (def.subpartition && sub) dir = path.join(dir, `${def.subpartition}=${sub}`);
+    return dir;
+  }
+
+  stagingDir(runId: string, table: TableName, date?: string, sub?: string): string {
+    return path.join(
+      this.root,
+      '_staging',
+      runId,
+      path.relative(this.root, this.partitionDir(table, date, sub)),
+    );
+  }
+
+  metaDir(...parts: string[]): string {
+    return path.join(this.root, '_meta', ...parts);
+  }
+
+  /** Parquet files of one partition (empty when the partition does not exist). */
+  partitionFiles(table: TableName, date?: string, sub?: string): string[] {
+    const dir = this.partitionDir(table, date, sub);
+    return listParquet(dir);
+  }
+
+  hasPartition(table: TableName, date?: string): boolean {
+    return existsSync(this.partitionDir(table, date));
+  }
+
+  /** Dates that have a partition of `table`, ascending. */
+  partitionDates(table: TableName): string[] {
+    const dir = this.tableDir(table);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((n) => n.startsWith('dt='))
+      .map((n) => n.slice(3))
+      .filter((d) => DATE_RE.test(d))
+      .sort();
+  }
+
+  /** Atomically replaces the partition at `finalDir` with the folder `stagingDir`. */
+  commit(runId: string, stagingDir: string, finalDir: string): void {
+    mkdirSync(path.dirname(finalDir), { recursive: true });
+    let trashed: string | undefined;
+    if (existsSync(finalDir)) {
+      trashed = path.join(this.root, '_trash', runId, path.relative(this.root, finalDir));
+      mkdirSync(path.dirname(trashed), { recursive: true });
+      rmSync(trashed, { recursive: true, force: true });
+      renameSync(finalDir, trashed);
+    }
+    crashPoint('commit-between-renames');
+    renameSync(stagingDir, finalDir);
+    if (trashed) rmSync(trashed, { recursive: true, force: true });
+  }
+
+  /**
+   * Repairs what a crash can leave behind: a partition moved to _trash whose replacement never
+   * arrived is put back (so readers keep the last complete version), and staging folders of
+   * runs that are not `activeRunId` are removed.
+   */
+  recover(activeRunId?: string): { restored: string[]; cleaned: string[] } {
+    const restored: string[] = [];
+    const cleaned: string[] = [];
+    const trashRoot = path.join(this.root, '_trash');
+    for (const run of safeReaddir(trashRoot)) {
+      for (const rel of leafPartitions(path.join(trashRoot, run))) {
+        const final = path.join(this.root, rel);
+        const trashed = path.join(trashRoot, run, rel);
+        if (!existsSync(final)) {
+          mkdirSync(path.dirname(final), { recursive: true });
+          renameSync(trashed, final);
+          restored.push(rel);
+        }
+      }
+      rmSync(path.join(trashRoot, run), { recursive: true, force: true });
+    }
+    const stagingRoot = path.join(this.root, '_staging');
+    for (const run of safeReaddir(stagingRoot)) {
+      if (run === activeRunId) continue;
+      rmSync(path.join(stagingRoot, run), { recursive: true, force: true });
+      cleaned.push(run);
+    }
+    return { restored, cleaned };
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Relative paths (from `base`) of the folders below it that have no sub-folders (whole partitions). */
+function leafPartitions(base: string, rel = ''): string[] {
+  const dir = path.join(base, rel);
+  const children = safeReaddir(dir).filter((n) => statSync(path.join(dir, n)).isDirectory());
+  if (rel && children.length === 0) return [rel];
+  return children.flatMap((c) => leafPartitions(base, path.join(rel, c)));
+}
+
+export function listParquet(dir: string): string[] {
+  return safeReaddir(dir)
+    .filter((n) => n.endsWith('.parquet'))
+    .sort()
+    .map((n) => path.join(dir, n));
+}
+
+/**
+ * Test hook: DEALFINDER_CRASH_AT=<point> makes the process SIGKILL itself at that point, so
+ * crash-recovery tests hit the exact window they mean to (never set outside tests).
+ */
+export function crashPoint(point: string): void {
+  const wanted = process.env.DEALFINDER_CRASH_AT;
+  if (wanted && wanted === point) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,145 @@
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../core/logging.ts';
+import { runNightly } from '../pipelines/index.ts';
+import { landRawDeals } from '../samples/ingest.ts';
+import type { RawDealRecord } from '../schemas/index.ts';
+import { parquet, readRows, type TempLake, tempLake } from '../test/support/lake.ts';
+import { DuckDbEngine, duckDbSettings } from './index.ts';
+
+const DATE = '2026-11-22';
+let n = 0;
+function raw(over: Partial<RawDealRecord>): RawDealRecord {
+  n++;
+  return {
+    raw_id: `r${String(n).padStart(3, '0')}`,
+    feed: 'dealnews-electronics',
+    title: `Thing ${n}`,
+    summary: null,
+    url: `https://www.dealnews.com/products/thing/${n}.html?iref=rss-c142`,
+    price_text: null,
+    retailer: null,
+    deal_type: 'Deal',
+    category_hint: 'Electronics',
+    published_at: `${DATE}T08:00:00.000Z`,
+    expires_at: null,
+    seen_at: `${DATE}T09:${String(n % 60).padStart(2, '0')}:00.000Z`,
+    ...over,
+  };
+}
+
+// [price_text, title, deal_type, expected price | expected quarantine code]
+const CASES: [string | null, string, string, number | string][] = [
+  ['$1,299.99', 'LG TV for $1,299.99', 'Deal', 1299.99],
+  ['$19', 'Cable', 'Deal', 19],
+  [' $ 7.50 ', 'Mouse', 'Deal', 7.5],
+  [null, 'Sony Headphones for $248 + free shipping', 'Deal', 248],
+  ['2 for $30', 'Socks', 'Deal', 15],
+  ['from $19', 'Shirts', 'Deal', 'from_price'],
+  [null, 'Anker Cables from $1', 'Deal', 'from_price'],
+  ['Free', 'Music trial', 'Deal', 'non_positive_price'],
+  ['$0.00', 'Sample', 'Deal', 'non_positive_price'],
+  ['-$5.00', 'Refund', 'Deal', 'non_positive_price'],
+  ['$350 off', 'Phone', 'Deal', 'discount_not_price'],
+  [null, 'Samsung Galaxy S26: up to $350 off w/ trade-in', 'Deal', 'discount_not_price'],
+  [null, 'Best Buy Deals: Up to 49% off', 'Sale', 'discount_not_price'],
+  [null, 'Target Holiday Sale Event', 'Sale', 'sale_without_price'],
+  [null, 'Roku Streaming Stick', 'Deal', 'missing_price'],
+  ['Call for price', 'Piano', 'Deal', 'unparseable_price'],
+  ['$999,999.99', 'Gold TV', 'Deal', 'implausible_price'],
+];
+
+describe('cleanup: telling a price from a discount, a sale and a from-price', () => {
+  let t: TempLake;
+  let deals: Record<string, unknown>[];
+  let quarantine: Record<string, unknown>[];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    t = tempLake();
+    const records = CASES.map(([price_text, title, deal_type]) => raw({ price_text, title, deal_type }));
+    ids.push(...records.map((r) => r.raw_id));
+    records.push(
+      raw({ url: null }),
+      raw({ title: null }),
+      raw({ price_text: '$10', expires_at: `${DATE}T01:00:00.000Z` }),
+    );
+    // The same deal in a second feed with another tracking suffix, seen later: a duplicate.
+    records.push(
+      raw({
+        price_text: '$99',
+        title: 'Dup',
+        url: 'https://www.dealnews.com/products/dup/1.html?iref=rss-c142',
+        seen_at: `${DATE}T10:00:00.000Z`,
+      }),
+    );
+    records.push(
+      raw({
+        price_text: '$99',
+        title: 'Dup',
+        url: 'http://dealnews.com/products/dup/1.html?iref=rss-c39',
+        seen_at: `${DATE}T11:00:00.000Z`,
+        feed: 'dealnews-computers',
+      }),
+    );
+    records.push(
+      raw({
+        price_text: '$5',
+        summary: '&lt;p&gt;Now $5, down from $9.99 &amp;amp; more&lt;/p&gt;',
+        title: 'Html',
+      }),
+    );
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await landRawDeals(conn, t.lake, DATE, 'unit', records);
+    conn.closeSync();
+    db.closeSync();
+    const engine = await DuckDbEngine.create(duckDbSettings(t.config));
+    const s = await runNightly({
+      date: DATE,
+      engine,
+      config: t.config,
+      lake: t.lake,
+      log: createLogger({}, 'silent'),
+      only: ['cleanup'],
+    });
+    await engine.close();
+    expect(s.error?.message).toBeUndefined();
+    deals = await readRows(`SELECT * FROM ${parquet(path.join(t.root, 'deals/*/*.parquet'))}`);
+    quarantine = await readRows(`SELECT * FROM ${parquet(path.join(t.root, 'quarantine/*/*/*.parquet'))}`);
+  });
+  afterAll(() => t.cleanup());
+
+  it.each(CASES.map((c, i) => [i, ...c] as const))('case %i: %s / %s', (i, _pt, _title, _type, expected) => {
+    const id = ids[i];
+    const q = quarantine.find((r) => r.record_id === id);
+    if (typeof expected === 'number') {
+      expect(q, `quarantined as ${q?.error_code}: ${q?.message}`).toBeUndefined();
+      expect(
+        deals.find((d) => String(d.title).startsWith(CASES[i]![1].split(' for ')[0]!.slice(0, 5)))?.price,
+      ).toBeCloseTo(expected, 2);
+    } else {
+      expect(q?.error_code).toBe(expected);
+      expect(String(q?.message).length).toBeGreaterThan(5);
+      expect(JSON.parse(String(q?.original)).raw_id).toBe(id);
+      expect(q?.source).toBe(`raw/deals/dt=${DATE}/unit.parquet`);
+      expect(Number(q?.source_row)).toBe(i);
+    }
+  });
+
+  it('quarantines truncated and expired records with their reason', () => {
+    expect(quarantine.filter((q) => q.error_code === 'missing_field')).toHaveLength(2);
+    expect(quarantine.filter((q) => q.error_code === 'expired')).toHaveLength(1);
+  });
+
+  it('keeps one deal per normalized url and strips HTML and entities', () => {
+    const dups = deals.filter((d) => d.title === 'Dup');
+    expect(dups).toHaveLength(1);
+    expect(dups[0]?.url).toBe('https://dealnews.com/products/dup/1.html');
+    expect(dups[0]?.source).toBe('dealnews-electronics');
+    const html = deals.find((d) => d.title === 'Html');
+    expect(html?.description).toBe('Now $5, down from $9.99 & more');
+    expect(html?.list_price).toBeCloseTo(9.99, 2);
+  });
+});

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import type { Config } from '../core/config.ts';
+import { addDays, type Lake, TABLES, type TableName } from '../core/lake.ts';
+import { type SqlDialect, sqlProjectionOf, sqlTypeOf } from '../schemas/index.ts';
+import { type JobDef, type JobStatement, loadJobSql, type ParamValue } from './job.ts';
+import { MACROS } from './macros.ts';
+
+/**
+ * Everything an engine needs to run one job for one date, as plain data. The DuckDB engine runs
+ * it in-process; the Spark runner (jobs/spark/runner.py) reads the same plan as JSON. Paths are
+ * resolved, parameters typed, SQL final: engines add nothing of their own but the macro bodies.
+ */
+export interface JobPlan {
+  readonly job: string;
+  readonly kind: JobDef['kind'];
+  readonly runId: string;
+  readonly runDate: string;
+  readonly params: Record<string, ParamValue>;
+  readonly inputs: readonly PlannedInput[];
+  readonly statements: readonly JobStatement[];
+  readonly outputs: readonly PlannedOutput[];
+  readonly primaryOutput: string;
+  readonly macros: { readonly duckdb: readonly string[]; readonly spark: readonly string[] };
+  /** Hash of inputs (paths, sizes, mtimes), SQL, params and macros: equal fingerprints mean equal outputs. */
+  readonly fingerprint: string;
+}
+
+export interface PlannedInput {
+  readonly view: string;
+  readonly table: TableName;
+  /** Parquet files to read (may be empty: the view is then created empty with the table's columns). */
+  readonly files: readonly string[];
+  readonly partitioned: boolean;
+  readonly provenance: boolean;
+  /** Table path relative to the lake root, used to build _source_file. */
+  readonly tablePath: string;
+  /** Column names and types per dialect, for empty inputs. */
+  readonly columns: readonly { name: string; duckdb: string; spark: string }[];
+}
+
+export interface PlannedOutput {
+  readonly statement: string;
+  readonly table: TableName;
+  readonly stagingDir: string;
+  readonly finalDir: string;
+  /** SELECT list casting the statement's columns to the table's declared types and order. */
+  readonly projection: Record<SqlDialect, string>;
+}
+
+export interface PlanContext {
+  readonly lake: Lake;
+  readonly config: Config;
+  readonly runId: string;
+  readonly runDate: string;
+}
+
+export function planJob(job: JobDef, ctx: PlanContext): JobPlan {
+  const statements = loadJobSql(job);
+  const params: Record<string, ParamValue> = {
+    run_date: { type: 'DATE', value: ctx.runDate },
+    run_id: { type: 'VARCHAR', value: ctx.runId },
+    ...jobParams(job, ctx.config),
+  };
+  const inputs = job.inputs.map((input): PlannedInput => {
+    const table = TABLES[input.table];
+    const files = table.partitioned
+      ? rangeDates(ctx.runDate, input.days ?? { from: 0, to: 0 }).flatMap((d) =>
+          ctx.lake.partitionFiles(input.table, d),
+        )
+      : ctx.lake.partitionFiles(input.table);
+    const columns = Object.entries(table.record.fields).map(([name, spec]) => ({
+      name,
+      duckdb: sqlTypeOf(spec, 'duckdb'),
+      spark: sqlTypeOf(spec, 'spark'),
+    }));
+    return {
+      view: input.view,
+      table: input.table,
+      files,
+      partitioned: table.partitioned,
+      provenance: input.provenance ?? false,
+      tablePath: table.path,
+      columns,
+    };
+  });
+  const outputs = job.outputs.map((o): PlannedOutput => {
+    const record = TABLES[o.table].record;
+    return {
+      statement: o.statement,
+      table: o.table,
+      stagingDir: ctx.lake.stagingDir(ctx.runId, o.table, ctx.runDate, o.subpartition),
+      finalDir: ctx.lake.partitionDir(o.table, ctx.runDate, o.subpartition),
+      projection: { duckdb: sqlProjectionOf(record, 'duckdb'), spark: sqlProjectionOf(record, 'spark') },
+    };
+  });
+  const macros = {
+    duckdb: MACROS.map((m) => `${m.name}:${m.duckdb}`),
+    spark: MACROS.map((m) => `${m.name}:${m.spark}`),
+  };
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify({ statements, params: { ...params, run_id: undefined }, macros }));
+  for (const input of inputs) {
+    for (const f of input.files) {
+      const st = statSync(f);
+      hash.update(`${f}:${st.size}:${st.mtimeMs}`);
+    }
+  }
+  return {
+    job: job.name,
+    kind: job.kind,
+    runId: ctx.runId,
+    runDate: ctx.runDate,
+    params,
+    inputs,
+    statements,
+    outputs,
+    primaryOutput: job.primaryOutput,
+    macros,
+    fingerprint: hash.digest('hex').slice(0, 32),
+  };
+}
+
+function rangeDates(runDate: string, days: { from: number; to: number }): string[] {
+  const out: string[] = [];
+  for (let d = days.from; d <= days.to; d++) out.push(addDays(runDate, d));
+  return out;
+}
+
+function jobParams(job: JobDef, config: Config): Record<string, ParamValue> {
+  const all: Record<string, ParamValue> = {
+    max_plausible_price: { type: 'DOUBLE', value: config.jobs.maxPlausiblePrice },
+    dedupe_window_hours: { type: 'DOUBLE', value: config.jobs.dedupeWindowHours },
+    min_match_confidence: { type: 'DOUBLE', value: config.jobs.minMatchConfidence },
+  };
+  const out: Record<string, ParamValue> = {};
+  for (const p of job.params) {
+    const v = all[p];
+    if (!v) throw new Error(`job ${job.name} declares parameter ${p} that no config provides`);
+    out[p] = v;
+  }
+  return out;
+}

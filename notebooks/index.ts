@@ -1,0 +1,1 @@
+export { registerLakeViews } from './lake-views.ts';

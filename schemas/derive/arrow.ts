@@ -1,0 +1,43 @@
+import {
+  Bool,
+  type DataType,
+  DateDay,
+  Field,
+  FixedSizeList,
+  Float32,
+  Float64,
+  Int32,
+  Int64,
+  Schema,
+  TimestampMicrosecond,
+  Utf8,
+} from 'apache-arrow';
+import type { FieldSpec, RecordDef } from '../field.ts';
+
+function arrowType(spec: FieldSpec): DataType {
+  switch (spec.kind) {
+    case 'string':
+      return new Utf8();
+    case 'int32':
+      return new Int32();
+    case 'int64':
+      return new Int64();
+    case 'float64':
+      return new Float64();
+    case 'boolean':
+      return new Bool();
+    case 'timestamp':
+      return new TimestampMicrosecond('UTC');
+    case 'date':
+      return new DateDay();
+    case 'vector':
+      return new FixedSizeList(spec.dimension ?? 0, new Field('item', new Float32(), false));
+  }
+}
+
+/** The Arrow schema of a record definition (also the Parquet schema the lake is written with). */
+export function arrowSchemaOf(def: RecordDef): Schema {
+  return new Schema(
+    Object.entries(def.fields).map(([name, spec]) => new Field(name, arrowType(spec), spec.nullable)),
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * The record-definition language of the platform. A record is defined once here (see records.ts)
+ * and everything else — TypeScript types, runtime validation, Arrow schemas, SQL DDL for DuckDB
+ * and Spark, JSON Schema for Kafka messages, OpenSearch mappings, Glue columns — is derived.
+ */
+
+/** Logical types. Kept deliberately small so every target (DuckDB, Spark, Arrow, Glue, OpenSearch) has an exact match. */
+export type FieldKind =
+  | 'string'
+  | 'int32'
+  | 'int64'
+  | 'float64'
+  | 'boolean'
+  | 'timestamp'
+  | 'date'
+  | 'vector';
+
+export interface FieldSpec<K extends FieldKind = FieldKind, N extends boolean = boolean> {
+  readonly kind: K;
+  readonly nullable: N;
+  readonly description: string;
+  /** Inclusive lower bound for numeric kinds. */
+  readonly min?: number;
+  /** Exclusive lower bound for numeric kinds (e.g. price > 0). */
+  readonly gtZero?: boolean;
+  readonly max?: number;
+  /** Allowed values for string kinds. */
+  readonly oneOf?: readonly string[];
+  /** Maximum length for string kinds. */
+  readonly maxLength?: number;
+  /** Dimension of a vector kind. */
+  readonly dimension?: number;
+  /** Full-text searchable in OpenSearch (otherwise strings map to keyword). */
+  readonly text?: boolean;
+}
+
+type Options = Omit<FieldSpec, 'kind' | 'nullable' | 'description'>;
+
+function make<K extends FieldKind>(kind: K) {
+  return (description: string, options: Options = {}): FieldSpec<K, false> & Nullable<K> => {
+    const spec = { kind, nullable: false as const, description, ...options };
+    return Object.assign(spec, {
+      nullable_(): FieldSpec<K, true> {
+        return { ...spec, nullable: true as const };
+      },
+    }) as FieldSpec<K, false> & Nullable<K>;
+  };
+}
+
+interface Nullable<K extends FieldKind> {
+  /** The same field, allowed to be null/absent. */
+  nullable_(): FieldSpec<K, true>;
+}
+
+export const field = {
+  string: make('string'),
+  int32: make('int32'),
+  int64: make('int64'),
+  float64: make('float64'),
+  boolean: make('boolean'),
+  /** UTC instant; ISO-8601 string in TypeScript and JSON, TIMESTAMP (UTC) in SQL. */
+  timestamp: make('timestamp'),
+  /** Calendar date, 'YYYY-MM-DD'. */
+  date: make('date'),
+  vector: make('vector'),
+};
+
+export type Fields = Record<string, FieldSpec>;
+
+export interface RecordDef<F extends Fields = Fields> {
+  /** snake_case name used for tables, topics and index names. */
+  readonly name: string;
+  readonly description: string;
+  readonly fields: F;
+  /** Columns that identify a record (used for dedupe, Kafka keys and document ids). */
+  readonly key: readonly string[];
+}
+
+export function defineRecord<F extends Fields>(
+  def: RecordDef<F> & { key: readonly (keyof F & string)[] },
+): RecordDef<F> {
+  for (const k of def.key) {
+    if (!(k in def.fields)) throw new Error(`record ${def.name}: key column ${k} is not a field`);
+  }
+  return def;
+}
+
+type KindToTs = {
+  string: string;
+  int32: number;
+  int64: number;
+  float64: number;
+  boolean: boolean;
+  timestamp: string;
+  date: string;
+  vector: number[];
+};
+
+type FieldTs<S> =
+  S extends FieldSpec<infer K, infer N> ? (N extends true ? KindToTs[K] | null : KindToTs[K]) : never;
+
+/** The TypeScript type of one record of a definition. */
+export type RecordOf<D> = D extends RecordDef<infer F> ? { -readonly [K in keyof F]: FieldTs<F[K]> } : never;
+
+export function columnNames(def: RecordDef): string[] {
+  return Object.keys(def.fields);
+}

@@ -1,0 +1,34 @@
+export { arrowSchemaOf } from './derive/arrow.ts';
+export { type SqlDialect, sqlColumnsOf, sqlDdlOf, sqlProjectionOf, sqlTypeOf } from './derive/sql.ts';
+export { glueColumnsOf, jsonSchemaOf, openSearchMappingOf } from './derive/targets.ts';
+export { type Validated, type ValidationIssue, validate, validatorOf } from './derive/validation.ts';
+export {
+  columnNames,
+  defineRecord,
+  type FieldKind,
+  type FieldSpec,
+  field,
+  type RecordDef,
+  type RecordOf,
+} from './field.ts';
+export * from './records.ts';
+
+import type { RecordOf } from './field.ts';
+import type {
+  Deal,
+  EnrichedDeal,
+  Feature,
+  PriceTrend,
+  Product,
+  QuarantineRecord,
+  RawDeal,
+  RunStep,
+} from './records.ts';
+export type RawDealRecord = RecordOf<typeof RawDeal>;
+export type DealRecord = RecordOf<typeof Deal>;
+export type ProductRecord = RecordOf<typeof Product>;
+export type EnrichedDealRecord = RecordOf<typeof EnrichedDeal>;
+export type PriceTrendRecord = RecordOf<typeof PriceTrend>;
+export type FeatureRecord = RecordOf<typeof Feature>;
+export type QuarantineEntry = RecordOf<typeof QuarantineRecord>;
+export type RunStepRecord = RecordOf<typeof RunStep>;
