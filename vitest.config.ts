@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [
-            '{schemas,jobs,pipelines,migration,streaming,infra,notebooks,src,bench,test/unit}/**/*.test.ts',
+            '{schemas,jobs,pipelines,migration,streaming,infra,notebooks,core,cli,samples,bench,test/unit,test/e2e}/**/*.test.ts',
           ],
           testTimeout: 60_000,
         },

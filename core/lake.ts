@@ -144,6 +144,15 @@ export class Lake {
     if (trashed) rmSync(trashed, { recursive: true, force: true });
   }
 
+  /** Removes the run's (now empty) staging and trash folders after it succeeded. */
+  finish(runId: string): void {
+    for (const area of ['_staging', '_trash']) {
+      rmSync(path.join(this.root, area, runId), { recursive: true, force: true });
+      const dir = path.join(this.root, area);
+      if (existsSync(dir) && readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   /**
    * Repairs what a crash can leave behind: a partition moved to _trash whose replacement never
    * arrived is put back (so readers keep the last complete version), and staging folders of
@@ -165,6 +174,8 @@ export class Lake {
       }
       rmSync(path.join(trashRoot, run), { recursive: true, force: true });
     }
+    if (existsSync(trashRoot) && readdirSync(trashRoot).length === 0)
+      rmSync(trashRoot, { recursive: true, force: true });
     const stagingRoot = path.join(this.root, '_staging');
     for (const run of safeReaddir(stagingRoot)) {
       if (run === activeRunId) continue;

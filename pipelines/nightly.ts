@@ -94,6 +94,7 @@ export async function runNightly(options: NightlyOptions): Promise<RunSummary> {
       steps.push(event);
     }
     options.progress?.stop();
+    lake.finish(runId);
     runLog.info({ wall_ms: Math.round(performance.now() - started) }, 'nightly run succeeded');
     return {
       runId,

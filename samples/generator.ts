@@ -86,7 +86,7 @@ export async function generateSample(
     FROM named`);
   await writeParquet(
     conn,
-    `SELECT ${sqlProjectionOf(Product, 'duckdb')} FROM products_gen`,
+    `SELECT ${sqlProjectionOf(Product, 'duckdb')} FROM products_gen ORDER BY product_id`,
     lake,
     runId,
     lake.partitionDir('products'),
@@ -195,7 +195,7 @@ export async function generateSample(
     const rawDir = lake.partitionDir('raw_deals', date);
     await writeParquet(
       conn,
-      `SELECT ${sqlProjectionOf(RawDeal, 'duckdb')} FROM raw_gen`,
+      `SELECT ${sqlProjectionOf(RawDeal, 'duckdb')} FROM raw_gen ORDER BY seen_at, raw_id`,
       lake,
       runId,
       rawDir,
@@ -203,7 +203,7 @@ export async function generateSample(
     );
     await writeParquet(
       conn,
-      'SELECT raw_id, dirt_kind, expected_code FROM raw_gen',
+      'SELECT raw_id, dirt_kind, expected_code FROM raw_gen ORDER BY raw_id',
       lake,
       runId,
       path.join(lake.root, 'raw', '_truth', `dt=${date}`),
@@ -227,8 +227,9 @@ async function writeParquet(
   const staging = path.join(lake.root, '_staging', runId, path.relative(lake.root, finalDir));
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
+  // Callers open DuckDB with preserve_insertion_order on, so ORDER BY fixes the file's row order.
   await conn.run(
-    `COPY (${sql}) TO ${sqlString(path.join(staging, file))} (FORMAT parquet, COMPRESSION zstd)`,
+    `COPY (${sql}) TO ${sqlString(path.join(staging, file))} (FORMAT parquet, COMPRESSION snappy)`,
   );
   lake.commit(runId, staging, finalDir);
 }

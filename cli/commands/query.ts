@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { DuckDBMaterializedResult } from '@duckdb/node-api';
+import type { DuckDBResultReader } from '@duckdb/node-api';
 import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { DealFinderError, UsageError } from '../../core/errors.ts';
@@ -24,6 +24,17 @@ export function parseParam(spec: string, previous: Record<string, unknown> = {})
   }
   return { ...previous, [name]: value };
 }
+
+/** JSON-friendly values: safe integers as numbers (bigger ones as strings), dates and timestamps as ISO text. */
+function plainValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(plainValue);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainValue(x)]));
+  return v;
+}
+const plainRow = (r: Record<string, unknown>) => plainValue(r) as Record<string, unknown>;
 
 const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -69,12 +80,12 @@ export function queryCommand(io: CliIo): Command {
           const prepared = await conn.prepare(`CREATE TEMP TABLE __result AS ${sql}`);
           prepared.bind(params as Record<string, never>);
           await prepared.run();
-          await conn.run(`COPY __result TO ${sqlString(opts.out)} (FORMAT parquet, COMPRESSION zstd)`);
+          await conn.run(`COPY __result TO ${sqlString(opts.out)} (FORMAT parquet, COMPRESSION snappy)`);
           const n = (await conn.runAndReadAll('SELECT count(*) AS n FROM __result')).getRowObjectsJS()[0]?.n;
           io.err.write(`wrote ${n} rows to ${opts.out}\n`);
           return;
         }
-        let reader: DuckDBMaterializedResult;
+        let reader: DuckDBResultReader;
         try {
           const prepared = await conn.prepare(sql);
           if (Object.keys(params).length) prepared.bind(params as Record<string, never>);
@@ -91,7 +102,7 @@ export function queryCommand(io: CliIo): Command {
           );
         }
         const columns = reader.columnNames();
-        const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
+        const rows = reader.getRowObjectsJS().map(plainRow);
         let text: string;
         if (opts.format === 'json') text = `${JSON.stringify(rows, null, 2)}\n`;
         else if (opts.format === 'csv')

@@ -31,7 +31,8 @@ export async function seedSample(
   ctx: CliContext,
   o: SeedOptions,
 ): Promise<{ dates: string[]; products: number }> {
-  const db = await openDuckDb(duckDbSettings(ctx.config));
+  // Sample files are written in a fixed row order, so provenance row numbers are reproducible.
+  const db = await openDuckDb(duckDbSettings(ctx.config), { preserveInsertionOrder: true });
   const conn = await db.connect();
   try {
     const result = await generateSample(conn, ctx.lake, { ...o, days: Math.max(1, o.days) });

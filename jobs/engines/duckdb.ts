@@ -24,19 +24,25 @@ export function duckDbSettings(config: Config): DuckDbSettings {
 }
 
 /** Opens an in-memory DuckDB with the platform's resource limits (memory bounded, spills to disk). */
-export async function openDuckDb(settings: DuckDbSettings): Promise<DuckDBInstance> {
+export async function openDuckDb(
+  settings: DuckDbSettings,
+  options: { preserveInsertionOrder?: boolean } = {},
+): Promise<DuckDBInstance> {
   mkdirSync(settings.tempDirectory, { recursive: true });
   return DuckDBInstance.create(':memory:', {
     memory_limit: settings.memoryLimit,
     threads: String(settings.threads),
     temp_directory: settings.tempDirectory,
-    preserve_insertion_order: 'false',
+    // Jobs never rely on row order; dropping it lets DuckDB stream large outputs in bounded memory.
+    preserve_insertion_order: options.preserveInsertionOrder ? 'true' : 'false',
   });
 }
 
 /** Runs job plans in-process on DuckDB. */
 export class DuckDbEngine implements Engine {
   readonly name = 'duckdb' as const;
+  /** Wall time of every statement run so far (for profiling and benchmarks). */
+  readonly timings: { job: string; statement: string; ms: number }[] = [];
 
   private constructor(private readonly instance: DuckDBInstance) {}
 
@@ -63,6 +69,7 @@ export class DuckDbEngine implements Engine {
       let metrics: JobResult['metrics'] = { rows_in: 0, deduplicated: 0, filtered: 0 };
       for (const s of plan.statements) {
         signal?.throwIfAborted();
+        const t0 = performance.now();
         const sql = bind(s.sql);
         if (s.kind === 'table') await conn.run(`CREATE OR REPLACE TEMP TABLE ${s.name} AS ${sql}`);
         else if (s.kind === 'view') await conn.run(`CREATE OR REPLACE TEMP VIEW ${s.name} AS ${sql}`);
@@ -74,7 +81,7 @@ export class DuckDbEngine implements Engine {
           mkdirSync(out.stagingDir, { recursive: true });
           const file = path.join(out.stagingDir, 'part-00000.parquet');
           const copy = await conn.run(
-            `COPY (SELECT ${out.projection.duckdb} FROM (${sql}) AS o) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`,
+            `COPY (SELECT ${out.projection.duckdb} FROM (${sql}) AS o) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION snappy)`,
           );
           const rows = Number(copy.rowsChanged);
           const files = listParquet(out.stagingDir);
@@ -85,6 +92,7 @@ export class DuckDbEngine implements Engine {
           const dq = await readOne(conn, dqMetricsSql(TABLES[out.table].record, dqView));
           outputs[s.name] = { rows, files, dq };
         }
+        this.timings.push({ job: plan.job, statement: s.name, ms: performance.now() - t0 });
       }
       return { job: plan.job, outputs, metrics, durationMs: performance.now() - started };
     } finally {
