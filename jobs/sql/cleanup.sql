@@ -42,7 +42,8 @@ valued AS (
           / NULLIF(TRY_CAST(regexp_extract(t.price_src, '^([0-9]+) for ', 1) AS DOUBLE), 0)
       ELSE NULL
     END AS price_value,
-    lower(regexp_replace(regexp_replace(regexp_replace(trim(coalesce(t.url, '')), '[?#].*$', ''), '/+$', ''), '^[a-zA-Z]+://(www[.])?', 'https://')) AS norm_url
+    -- https://, no www., no query/fragment, no trailing slash, lower case: one regex pass.
+    lower(concat('https://', regexp_extract(trim(coalesce(t.url, '')), '^([a-zA-Z]+://)?(www[.])?([^?#]*[^?#/])?/*([?#].*)?$', 3))) AS norm_url
   FROM typed t
 )
 SELECT
@@ -77,17 +78,19 @@ SELECT
   d.raw_id,
   substr(md5(d.norm_url), 1, 16) AS deal_id,
   d.norm_url AS url,
+  -- One pass each: the offer suffix goes from its first marker to the end; markup and
+  -- whitespace runs collapse to one space together (regex passes dominate cleanup's cost).
   trim(re_replace_all(
-    regexp_replace(regexp_replace(d.title, ' (for|at) [$][0-9].*$', ''), ' [+] free shipping.*$', ''),
+    regexp_replace(d.title, ' ((for|at) [$][0-9]|[+] free shipping).*$', ''),
     ' *[(]was [$][0-9][0-9,.]*[)]', ''
   )) AS title,
   trim(re_replace_all(
-    replace(replace(re_replace_all(d.summary_decoded, '<[^>]*>', ' '), '&nbsp;', ' '), '&amp;', '&'),
-    concat('[ ', chr(9), chr(10), chr(13), ']+'), ' '
+    replace(replace(d.summary_decoded, '&nbsp;', ' '), '&amp;', '&'),
+    concat('(<[^>]*>|[ ', chr(9), chr(10), chr(13), '])+'), ' '
   )) AS description,
   d.price_value AS price,
   d.price_kind,
-  TRY_CAST(replace(regexp_extract(lower(d.summary_decoded), '(was|down from|list price|reg[.]?) [$]([0-9][0-9,]*([.][0-9]+)?)', 2), ',', '') AS DOUBLE) AS list_price_raw,
+  TRY_CAST(replace(regexp_extract(d.summary_decoded, '(?i)(was|down from|list price|reg[.]?) [$]([0-9][0-9,]*([.][0-9]+)?)', 2), ',', '') AS DOUBLE) AS list_price_raw,
   d.category_hint AS category,
   d.feed AS source,
   d.retailer,
