@@ -13,7 +13,17 @@ export type ErrorCode =
   | 'run-not-found'
   | 'resume-not-possible'
   | 'query-failed'
-  | 'service-unavailable';
+  | 'service-unavailable'
+  | 'migration-refused'
+  | 'migration-gate-failed'
+  | 'migration-busy'
+  | 'emr-step-failed'
+  | 'emr-cluster-failed'
+  | 'emr-deadline'
+  | 'emr-cancelled'
+  | 'aws-request-failed'
+  | 'stream-topics-invalid'
+  | 'stream-delivery-failed';
 
 export const EXIT_CODES = {
   ok: 0,
@@ -76,7 +86,7 @@ export class InputMissingError extends DealFinderError {
 export class JobSqlError extends DealFinderError {
   constructor(job: string, message: string) {
     super('job-sql-invalid', `job ${job}: ${message}`, {
-      hint: 'see docs/sql-dialect.md for the portable SQL subset',
+      hint: 'see docs/engines.md and jobs/job.ts for the portable SQL subset',
     });
   }
 }
@@ -111,4 +121,25 @@ export function isRetryable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   // I/O hiccups (network file systems, S3 throttling) are worth another attempt; SQL and data errors are not.
   return /IO Error|HTTP|timed out|ETIMEDOUT|ECONNRESET|EAGAIN|SlowDown|Throttl/i.test(message);
+}
+
+/** Streaming topics are missing or differ from the topic config (partitions, retention). */
+export class StreamTopicsError extends DealFinderError {
+  constructor(problems: string[]) {
+    super('stream-topics-invalid', `Kafka topics do not match the topic config: ${problems.join('; ')}`, {
+      hint: 'run `dealctl stream topics --fix` (creates missing topics, raises partitions, sets retention)',
+      details: { problems },
+    });
+  }
+}
+
+/** A notification channel refused or failed a delivery; retryable for network errors, 429 and 5xx. */
+export class DeliveryError extends DealFinderError {
+  constructor(channel: string, message: string, retryable: boolean, status?: number) {
+    super('stream-delivery-failed', `channel ${channel}: ${message}`, {
+      retryable,
+      hint: 'check the channel URL and credentials in streaming.notify.channels',
+      details: { channel, status },
+    });
+  }
 }

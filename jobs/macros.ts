@@ -5,7 +5,7 @@ import { RawDeal, type RecordDef, sqlTypeOf } from '../schemas/index.ts';
  * semantics differ between DuckDB and Spark SQL. Job SQL calls these by name; each engine
  * registers its own body before running a job (DuckDB: CREATE MACRO, Spark: SQL UDF).
  *
- * Everything else in jobs/sql must be in the portable subset (see docs/sql-dialect.md).
+ * Everything else in jobs/sql must be in the portable subset (see docs/engines.md).
  */
 export interface MacroDef {
   readonly name: string;

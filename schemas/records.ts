@@ -15,7 +15,7 @@ export type Category = (typeof CATEGORIES)[number];
 
 /**
  * Stable reasons a record is quarantined. Codes never change meaning; new ones are appended.
- * Each one is documented in docs/quarantine-codes.md.
+ * Each one is documented in docs/nightly.md.
  */
 export const QUARANTINE_CODES = [
   'missing_field',

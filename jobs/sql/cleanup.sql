@@ -1,6 +1,6 @@
 -- cleanup: parse and validate the raw deals of one day, normalize them, quarantine what cannot be
 -- priced (with a stable reason), and keep one deal per normalized url per 24 hours.
--- Portable SQL: runs unchanged on DuckDB and Spark (see docs/sql-dialect.md). No backslashes.
+-- Portable SQL: runs unchanged on DuckDB and Spark (see docs/engines.md). No backslashes.
 
 -- @table classified
 WITH src AS (
