@@ -13,7 +13,9 @@ export default class ClosingLineReporter implements Reporter {
         else if (s === 'failed') failed++;
         else skipped++;
       }
-      if (m.state() === 'failed' && [...m.children.allTests()].length === 0) failed++;
+      // A file whose hooks or imports failed counts as a failure even when no test itself failed.
+      if (m.state() === 'failed' && ![...m.children.allTests()].some((t) => t.result().state === 'failed'))
+        failed++;
     }
     process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
