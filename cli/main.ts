@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
 import { backfillCommand } from './commands/backfill.ts';
+import { emrCommand } from './commands/emr.ts';
 import { jobsCommand } from './commands/jobs.ts';
+import { migrateCommand } from './commands/migrate.ts';
 import { nightlyCommand } from './commands/nightly.ts';
 import { queryCommand } from './commands/query.ts';
 import { runsCommand } from './commands/runs.ts';
@@ -32,6 +34,8 @@ export function createCli(io: CliIo = { out: process.stdout, err: process.stderr
   program.addCommand(sampleCommand(io));
   program.addCommand(queryCommand(io));
   program.addCommand(jobsCommand(io));
+  program.addCommand(migrateCommand(io));
+  program.addCommand(emrCommand(io));
   for (const c of program.commands)
     c.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
   return program;

@@ -33,6 +33,7 @@ describe('job SQL: one portable definition', () => {
     ['SELECT quantile_cont(a, 0.5) FROM x', 'percentile'],
     ['SELECT row_number() OVER (ORDER BY a ASC) FROM x', 'NULLS FIRST or NULLS LAST'],
     ['SELECT :undeclared FROM x', 'undeclared parameter'],
+    ["SELECT 'it''s' FROM x", 'doubled quote'],
   ])('rejects %s', (sql, message) => {
     expect(() => parseJobSql(job, wrap(sql))).toThrow(message);
   });

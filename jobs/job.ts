@@ -111,6 +111,10 @@ const NON_PORTABLE: readonly [RegExp, string][] = [
     'collection functions differ between engines',
   ],
   [/\b(quantile|percentile|median)\w*\s*\(/i, 'percentile functions differ: compute them outside job SQL'],
+  [
+    /[^\s,(='|]''|''[^\s,)'|]/,
+    "a doubled quote inside a string literal (Spark reads 'a''b' as two literals): use chr(39)",
+  ],
   [/\bNULLS\s+(FIRST|LAST)\b/i, ''],
 ];
 
@@ -119,10 +123,7 @@ function lintPortableSql(job: JobDef, statements: JobStatement[]): void {
   for (const s of statements) {
     const code = withoutStrings(s.sql);
     for (const [re, advice] of NON_PORTABLE) {
-      if (
-        advice &&
-        re.test(advice.startsWith('backslashes') || advice.startsWith('regexp_replace') ? s.sql : code)
-      )
+      if (advice && re.test(/^(backslashes|regexp_replace|a doubled quote)/.test(advice) ? s.sql : code))
         throw new JobSqlError(job.name, `statement ${s.name} uses ${advice}`);
     }
     // NULL ordering differs (DuckDB: NULLS LAST by default, Spark: NULLS FIRST for ASC): make it explicit.

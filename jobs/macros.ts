@@ -3,7 +3,8 @@ import { RawDeal, type RecordDef, sqlTypeOf } from '../schemas/index.ts';
 /**
  * The only engine-specific SQL of the platform: a small, named set of scalar macros whose
  * semantics differ between DuckDB and Spark SQL. Job SQL calls these by name; each engine
- * registers its own body before running a job (DuckDB: CREATE MACRO, Spark: SQL UDF).
+ * supplies its own body (DuckDB: CREATE MACRO; Spark 3.5 has no SQL functions, so the Spark
+ * engine inlines the body at each call, see inlineSparkMacros in jobs/engines/spark.ts).
  *
  * Everything else in jobs/sql must be in the portable subset (see docs/engines.md).
  */
@@ -87,8 +88,12 @@ function recordJsonMacro(def: RecordDef, name: string): MacroDef {
   const fields = Object.entries(def.fields);
   const duckValue = (f: string, kind: string) =>
     kind === 'timestamp' ? `strftime(${f}, '%Y-%m-%dT%H:%M:%S.%fZ')` : f;
+  // Spark SQL has no '' escape inside string literals ('a''b' is 'a' 'b', concatenated): no quoted
+  // pattern letters, the T and Z are concatenated instead.
   const sparkValue = (f: string, kind: string) =>
-    kind === 'timestamp' ? `date_format(${f}, 'yyyy-MM-dd''T''HH:mm:ss.SSSSSS''Z''')` : f;
+    kind === 'timestamp'
+      ? `concat(date_format(${f}, 'yyyy-MM-dd'), 'T', date_format(${f}, 'HH:mm:ss.SSSSSS'), 'Z')`
+      : f;
   return {
     name,
     params: fields.map(([f, spec]) => ({ name: f, sparkType: sqlTypeOf(spec, 'spark') })),

@@ -32,3 +32,5 @@ export type PriceTrendRecord = RecordOf<typeof PriceTrend>;
 export type FeatureRecord = RecordOf<typeof Feature>;
 export type QuarantineEntry = RecordOf<typeof QuarantineRecord>;
 export type RunStepRecord = RecordOf<typeof RunStep>;
+export * from './streaming.ts';
+export * from './vectors.ts';

@@ -1,7 +1,7 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { dateRange } from '../../core/lake.ts';
-import { DuckDbEngine, duckDbSettings } from '../../jobs/index.ts';
+import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
 import { runNightly } from '../../pipelines/index.ts';
 import { contextOf } from '../context.ts';
 import type { CliIo } from '../main.ts';
@@ -14,12 +14,15 @@ export function backfillCommand(io: CliIo): Command {
     )
     .requiredOption('--from <YYYY-MM-DD>', 'first date', parseDate)
     .requiredOption('--to <YYYY-MM-DD>', 'last date (inclusive)', parseDate)
+    .addOption(
+      new Option('-e, --engine <engine>', 'execution engine').choices([...ENGINE_NAMES]).default('duckdb'),
+    )
     .option('--force', 'recompute even when inputs are unchanged')
     .option('--continue-on-error', 'go on with later dates after a failed one')
     .action(async (opts, command: Command) => {
       if (opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
       const ctx = contextOf(command, io.out);
-      const engine = await DuckDbEngine.create(duckDbSettings(ctx.config));
+      const engine = await createEngine(opts.engine, ctx.config);
       let failed = 0;
       try {
         for (const date of dateRange(opts.from, opts.to)) {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { assertDate, yesterdayUtc } from '../../core/lake.ts';
-import { DuckDbEngine, duckDbSettings } from '../../jobs/index.ts';
+import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
 import { runNightly } from '../../pipelines/index.ts';
 import { contextOf } from '../context.ts';
 import type { CliIo } from '../main.ts';
@@ -28,7 +28,14 @@ export function nightlyCommand(io: CliIo): Command {
       'Run the nightly batch pipeline (cleanup → enrichment → price_trends → features) for one date.',
     )
     .option('-d, --date <YYYY-MM-DD>', 'data date to process (default: yesterday, UTC)', parseDate)
-    .addOption(new Option('-e, --engine <engine>', 'execution engine').choices(['duckdb']).default('duckdb'))
+    .addOption(
+      new Option(
+        '-e, --engine <engine>',
+        'execution engine (spark: local spark-submit; EMR: see `dealctl emr`)',
+      )
+        .choices([...ENGINE_NAMES])
+        .default('duckdb'),
+    )
     .option('--resume <run-id>', 'continue a failed run: keep its succeeded steps, rerun the rest')
     .option('--force', 'recompute steps even when their inputs are unchanged since the last run')
     .option('--only <jobs...>', 'run only these jobs')
@@ -44,7 +51,7 @@ export function nightlyCommand(io: CliIo): Command {
     .action(async (opts, command: Command) => {
       const ctx = contextOf(command, io.out);
       const date: string = opts.date ?? yesterdayUtc();
-      const engine = await DuckDbEngine.create(duckDbSettings(ctx.config));
+      const engine = await createEngine(opts.engine, ctx.config);
       try {
         const dates = [date];
         if (opts.sample) {

@@ -70,7 +70,7 @@ WITH decoded AS (
   SELECT
     c.*,
     -- Feeds escape HTML once or twice (&amp;lt;p&amp;gt;): undo the outer &amp; first, then the markup entities.
-    replace(replace(replace(replace(replace(coalesce(c.summary, ''), '&amp;', '&'), '&lt;', '<'), '&gt;', '>'), '&quot;', '"'), '&#39;', '''') AS summary_decoded
+    replace(replace(replace(replace(replace(coalesce(c.summary, ''), '&amp;', '&'), '&lt;', '<'), '&gt;', '>'), '&quot;', '"'), '&#39;', chr(39)) AS summary_decoded
   FROM classified c
   WHERE c.error_code IS NULL
 )

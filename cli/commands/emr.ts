@@ -1,0 +1,171 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CancelStepsCommand,
+  DescribeClusterCommand,
+  ListStepsCommand,
+  TerminateJobFlowsCommand,
+} from '@aws-sdk/client-emr';
+import Table from 'cli-table3';
+import { Command } from 'commander';
+import { awsClients } from '../../core/aws.ts';
+import { UsageError } from '../../core/errors.ts';
+import { yesterdayUtc } from '../../core/lake.ts';
+import { planJob } from '../../jobs/plan.ts';
+import { JOBS, jobByName, topologicalOrder } from '../../jobs/registry.ts';
+import { fetchStepStderr } from '../../pipelines/emr/logs.ts';
+import { dryRunEmr } from '../../pipelines/emr/orchestrator.ts';
+import { logUriOf } from '../../pipelines/emr/requests.ts';
+import { Ledger } from '../../pipelines/ledger.ts';
+import { contextOf } from '../context.ts';
+import type { CliIo } from '../main.ts';
+import { parseCount, parseDate } from './nightly.ts';
+
+const CLUSTER_ID = /^j-[A-Z0-9]+$/;
+function clusterArg(id: string): string {
+  if (!CLUSTER_ID.test(id))
+    throw new UsageError(`"${id}" is not an EMR cluster id`, 'cluster ids look like j-1ABCDEF2GHIJK');
+  return id;
+}
+
+/** `dealctl emr …`: inspect and control the EMR side of a run (see docs/runbooks/emr.md). */
+export function emrCommand(io: CliIo): Command {
+  const emr = new Command('emr').description(
+    'Spark on AWS EMR: dry run, cluster/step status, cancel, step logs.',
+  );
+
+  emr
+    .command('dry-run')
+    .description(
+      'Print, as JSON, the exact S3/Glue/EMR requests a nightly run on EMR would make (no AWS call).',
+    )
+    .option('-d, --date <YYYY-MM-DD>', 'data date (default: yesterday, UTC)', parseDate)
+    .option('--only <jobs...>', 'only these jobs')
+    .option('--runner <file>', 'PySpark runner to upload', 'jobs/spark/runner.py')
+    .option('--plans <file>', 'plans JSON to upload (default: planned now from the lake)')
+    .action(async (opts, command: Command) => {
+      const ctx = contextOf(command, io.out);
+      const date: string = opts.date ?? yesterdayUtc();
+      if (!existsSync(opts.runner))
+        throw new UsageError(`runner ${opts.runner} not found`, 'pass --runner <file>');
+      const jobs = topologicalOrder(opts.only ? (opts.only as string[]).map(jobByName) : JOBS);
+      const runId = Ledger.newRunId(date);
+      const plans = opts.plans
+        ? JSON.parse(readFileSync(opts.plans, 'utf8'))
+        : jobs.map((job) => planJob(job, { lake: ctx.lake, config: ctx.config, runId, runDate: date }));
+      const requests = await dryRunEmr({
+        config: ctx.config,
+        runId,
+        date,
+        jobs: jobs.map((j) => j.name),
+        runnerFile: path.resolve(opts.runner),
+        plans,
+      });
+      io.out.write(`${JSON.stringify(requests, null, 2)}\n`);
+    });
+
+  emr
+    .command('status <cluster-id>')
+    .description('Cluster state and its steps (newest first).')
+    .option('--json', 'JSON output')
+    .action(async (id: string, opts, command: Command) => {
+      const ctx = contextOf(command, io.out);
+      const clients = awsClients(ctx.config);
+      try {
+        const clusterId = clusterArg(id);
+        const cluster = (await clients.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))
+          .Cluster;
+        const steps = (await clients.emr.send(new ListStepsCommand({ ClusterId: clusterId }))).Steps ?? [];
+        if (opts.json) {
+          io.out.write(`${JSON.stringify({ cluster, steps }, null, 2)}\n`);
+          return;
+        }
+        const reason = cluster?.Status?.StateChangeReason;
+        io.out.write(
+          `${clusterId} ${cluster?.Name ?? ''}: ${cluster?.Status?.State}${reason?.Message ? ` (${reason.Code}: ${reason.Message})` : ''}\n`,
+        );
+        const t = new Table({
+          style: { head: [], border: [] },
+          head: ['step id', 'name', 'state', 'failure'],
+        });
+        for (const s of steps)
+          t.push([s.Id ?? '', s.Name ?? '', s.Status?.State ?? '', s.Status?.FailureDetails?.Reason ?? '']);
+        io.out.write(`${t.toString()}\n`);
+      } finally {
+        clients.destroy();
+      }
+    });
+
+  emr
+    .command('cancel <cluster-id>')
+    .description('Cancel pending/running steps of a cluster; with --terminate also terminate it.')
+    .option('--steps <ids...>', 'only these step ids (default: every PENDING or RUNNING step)')
+    .option('--terminate', 'terminate the cluster too (transient clusters)')
+    .action(async (id: string, opts, command: Command) => {
+      const ctx = contextOf(command, io.out);
+      const clients = awsClients(ctx.config);
+      try {
+        const clusterId = clusterArg(id);
+        const stepIds: string[] =
+          opts.steps ??
+          (
+            (
+              await clients.emr.send(
+                new ListStepsCommand({ ClusterId: clusterId, StepStates: ['PENDING', 'RUNNING'] }),
+              )
+            ).Steps ?? []
+          ).map((s) => s.Id ?? '');
+        if (stepIds.length > 0) {
+          try {
+            const res = await clients.emr.send(
+              new CancelStepsCommand({
+                ClusterId: clusterId,
+                StepIds: stepIds,
+                StepCancellationOption: 'SEND_INTERRUPT',
+              }),
+            );
+            for (const c of res.CancelStepsInfoList ?? [])
+              io.out.write(`${c.StepId}: ${c.Status} ${c.Reason ?? ''}\n`);
+          } catch (error) {
+            // still terminate when asked: a stuck cancel must not keep a transient cluster billing
+            io.err.write(`CancelSteps failed: ${(error as Error).message.split('\n')[0]}\n`);
+            process.exitCode = 1;
+          }
+        } else io.out.write('no pending or running steps\n');
+        if (opts.terminate) {
+          await clients.emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }));
+          io.out.write(`${clusterId}: termination requested\n`);
+        }
+      } finally {
+        clients.destroy();
+      }
+    });
+
+  emr
+    .command('logs <cluster-id> <step-id>')
+    .description("Tail of a step's stderr from the cluster's S3 log location.")
+    .option('-n, --lines <n>', 'lines to show', parseCount, 100)
+    .action(async (id: string, stepId: string, opts, command: Command) => {
+      const ctx = contextOf(command, io.out);
+      const clients = awsClients(ctx.config);
+      try {
+        const clusterId = clusterArg(id);
+        const cluster = (await clients.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))
+          .Cluster;
+        const logUri = (cluster?.LogUri ?? logUriOf(ctx.config)).replace(/^s3n:/, 's3:');
+        const got = await fetchStepStderr(clients.s3, logUri, clusterId, stepId, { lines: opts.lines });
+        if (got.tail === null) {
+          io.err.write(`no log at ${got.uri} yet (EMR uploads step logs about every 5 minutes)\n`);
+          process.exitCode = 1;
+          return;
+        }
+        io.err.write(
+          `--- ${got.uri} (last ${Math.min(opts.lines, got.totalLines)} of ${got.totalLines} lines) ---\n`,
+        );
+        io.out.write(`${got.tail}\n`);
+      } finally {
+        clients.destroy();
+      }
+    });
+  return emr;
+}

@@ -1,0 +1,148 @@
+/** What every phase gets: the state store, the operational options, and output channels. */
+import cliProgress from 'cli-progress';
+import { DealFinderError } from '../core/errors.ts';
+import { type ChromaSource, openSource } from './source.ts';
+import type { Phase, StateStore } from './state.ts';
+import { DEFAULT_RETRY, OpenSearch, type RetryPolicy } from './target.ts';
+
+export interface RunOptions {
+  /** Bulk requests in flight at most (the loader lowers it on 429/5xx and raises it back). */
+  readonly concurrency: number;
+  readonly retry: RetryPolicy;
+  readonly recallMin: number;
+  readonly probes: number;
+  readonly k: number;
+  readonly efSearch: number;
+  readonly sampleSize: number;
+  readonly maxQuarantineRate: number;
+  readonly shadowQueries: number;
+  readonly shadowSeconds: number;
+  readonly yes: boolean;
+  readonly minAgeHours: number;
+  /** The config flag file cutover/rollback write (the pricing service reads it). */
+  readonly flagFile: string;
+  readonly seed: number;
+  readonly force: boolean;
+  readonly python?: string | undefined;
+}
+
+export const DEFAULT_OPTIONS: Omit<RunOptions, 'flagFile'> = {
+  concurrency: 2,
+  retry: DEFAULT_RETRY,
+  recallMin: 0.95,
+  probes: 50,
+  k: 10,
+  efSearch: 100,
+  sampleSize: 200,
+  maxQuarantineRate: 0.05,
+  shadowQueries: 100,
+  shadowSeconds: 60,
+  yes: false,
+  minAgeHours: 168,
+  seed: 42,
+  force: false,
+};
+
+export interface Progress {
+  update(done: number, payload?: Record<string, unknown>): void;
+  stop(): void;
+}
+
+export interface PhaseContext {
+  readonly store: StateStore;
+  readonly opts: RunOptions;
+  /** What the phase did, for humans (stdout). */
+  print(line: string): void;
+  progress(label: string, total: number, unit: string): Progress;
+}
+
+/** A cli-progress bar with docs/s and ETA on a terminal; on a pipe, a line every ~10%. */
+export function progressFactory(
+  isTty: boolean,
+  stream: NodeJS.WritableStream,
+): (label: string, total: number, unit: string) => Progress {
+  return (label, total, unit) => {
+    const started = Date.now();
+    if (isTty) {
+      const bar = new cliProgress.SingleBar(
+        {
+          stream: stream as NodeJS.WriteStream,
+          format: ` ${label.padEnd(9)} {bar} {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
+          hideCursor: true,
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, 0, { rate: '0' });
+      return {
+        update: (done) =>
+          bar.update(done, {
+            rate: Math.round(done / Math.max(0.001, (Date.now() - started) / 1000)).toString(),
+          }),
+        stop: () => bar.stop(),
+      };
+    }
+    let nextMark = 0.1;
+    return {
+      update: (done) => {
+        if (total > 0 && done / total >= nextMark && done < total) {
+          const rate = done / Math.max(0.001, (Date.now() - started) / 1000);
+          const eta = rate > 0 ? (total - done) / rate : 0;
+          stream.write(
+            `  ${label}: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} ${unit} (${Math.round(rate)} ${unit}/s, ETA ${eta.toFixed(0)} s)\n`,
+          );
+          while (done / total >= nextMark) nextMark += 0.1;
+        }
+      },
+      stop: () => {},
+    };
+  };
+}
+
+export function sourceOf(ctx: PhaseContext): Promise<ChromaSource> {
+  const s = ctx.store.state.params.source;
+  return openSource({
+    location: s.location,
+    collection: s.collection,
+    tenant: s.tenant,
+    database: s.database,
+    python: ctx.opts.python,
+  });
+}
+
+export function targetOf(ctx: PhaseContext): OpenSearch {
+  return new OpenSearch(ctx.store.state.params.target.url, ctx.opts.retry);
+}
+
+export function requireDone(ctx: PhaseContext, phase: Phase, before: Phase): void {
+  if (!ctx.store.isDone(phase))
+    throw new DealFinderError('migration-gate-failed', `${before} needs ${phase} to be done first`, {
+      hint: `run \`dealctl migrate ${phase}\` (or \`dealctl migrate run\`)`,
+    });
+}
+
+export function gateFailed(
+  phase: Phase,
+  message: string,
+  details: Record<string, unknown> = {},
+): DealFinderError {
+  return new DealFinderError('migration-gate-failed', `${phase} gate failed: ${message}`, {
+    hint: 'see `dealctl migrate status` and the phase report in the state directory; fix, then rerun the phase',
+    details,
+    exitCode: 3,
+  });
+}
+
+export const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Deterministic PRNG (mulberry32) for samples and probe queries. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,142 @@
+/** Phase 3: stream every record to Parquet batch files with a manifest; checkpoint per batch. */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { crashPoint } from '../core/lake.ts';
+import { fmt, gateFailed, type PhaseContext, requireDone, sourceOf } from './context.ts';
+import { BatchFiles, sha256File } from './parquet.ts';
+import type { ExportRow } from './records.ts';
+import { readJson, writeFileAtomic } from './state.ts';
+
+export interface ManifestFile {
+  batch: number;
+  file: string;
+  offset: number;
+  count: number;
+  bytes: number;
+  sha256: string;
+  firstId: string | null;
+  lastId: string | null;
+}
+
+export interface ExportManifest {
+  collection: string;
+  batchSize: number;
+  expected: number;
+  complete: boolean;
+  total: number;
+  files: ManifestFile[];
+}
+
+export const batchName = (b: number) => `part-${String(b).padStart(6, '0')}`;
+
+export function readExportManifest(dir: string): ExportManifest | null {
+  return readJson<ExportManifest>(path.join(dir, 'export', 'manifest.json'));
+}
+
+export async function exportPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
+  requireDone(ctx, 'assess', 'export');
+  const { params, facts } = ctx.store.state;
+  const dir = ctx.store.path('export');
+  const manifestFile = path.join(dir, 'manifest.json');
+  const expected = facts.count as number;
+  let manifest = readExportManifest(ctx.store.dir);
+  if (
+    manifest &&
+    (manifest.batchSize !== params.batchSize || manifest.collection !== params.source.collection)
+  )
+    manifest = null;
+  manifest ??= {
+    collection: params.source.collection,
+    batchSize: params.batchSize,
+    expected,
+    complete: false,
+    total: 0,
+    files: [],
+  };
+  // A checkpointed file must still be there, unchanged; from the first one that is not, redo.
+  for (let i = 0; i < manifest.files.length; i++) {
+    const f = manifest.files[i] as ManifestFile;
+    const full = path.join(dir, f.file);
+    if (!existsSync(full) || statSync(full).size !== f.bytes || (await sha256File(full)) !== f.sha256) {
+      ctx.print(`  ${f.file} is missing or changed: exporting again from batch ${f.batch}`);
+      manifest.files = manifest.files.slice(0, i);
+      manifest.complete = false;
+      break;
+    }
+  }
+  manifest.total = manifest.files.reduce((s, f) => s + f.count, 0);
+  if (manifest.complete) {
+    ctx.print(`Export already complete: ${fmt(manifest.total)} records in ${manifest.files.length} file(s)`);
+    return { total: manifest.total, files: manifest.files.length, resumedFrom: null, seconds: 0 };
+  }
+  const resumedFrom = manifest.files.length ? manifest.files.length + 1 : null;
+  if (resumedFrom)
+    ctx.print(`Resuming export at batch ${resumedFrom} (${fmt(manifest.total)} records already exported)`);
+  const started = Date.now();
+  const source = await sourceOf(ctx);
+  const files = await BatchFiles.open();
+  const bar = ctx.progress('export', expected, 'docs');
+  let written = 0;
+  try {
+    for (let batch = manifest.files.length + 1; ; batch++) {
+      const offset = (batch - 1) * params.batchSize;
+      const b = await source.get(params.source.collection, offset, params.batchSize);
+      if (b.ids.length === 0) break;
+      const rows: ExportRow[] = b.ids.map((id, i) => ({
+        id,
+        document: b.documents[i] ?? null,
+        metadata: JSON.stringify(b.metadatas[i] ?? null),
+        embedding: b.embeddings[i] ?? new Float32Array(0),
+      }));
+      const name = `${batchName(batch)}.parquet`;
+      const full = path.join(dir, name);
+      await files.writeExport(full, rows);
+      crashPoint(`export:file-written:${batch}`);
+      manifest.files.push({
+        batch,
+        file: name,
+        offset,
+        count: rows.length,
+        bytes: statSync(full).size,
+        sha256: await sha256File(full),
+        firstId: rows[0]?.id ?? null,
+        lastId: rows.at(-1)?.id ?? null,
+      });
+      manifest.total += rows.length;
+      writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+      crashPoint(`export:checkpoint:${batch}`);
+      written += rows.length;
+      bar.update(manifest.total);
+      if (rows.length < params.batchSize) break;
+    }
+  } finally {
+    bar.stop();
+    files.close();
+    await source.close();
+  }
+  const seconds = (Date.now() - started) / 1000;
+  if (manifest.total !== expected) {
+    writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+    throw gateFailed(
+      'export',
+      `exported ${manifest.total} records, assess counted ${expected}: the source changed`,
+      {
+        exported: manifest.total,
+        expected,
+      },
+    );
+  }
+  manifest.complete = true;
+  writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  ctx.print(
+    `Exported ${fmt(written)} record(s) in ${seconds.toFixed(1)} s${resumedFrom ? ` (resumed at batch ${resumedFrom})` : ''}; total ${fmt(manifest.total)} in ${manifest.files.length} Parquet file(s) under ${dir}`,
+  );
+  return {
+    total: manifest.total,
+    files: manifest.files.length,
+    written,
+    resumedFrom,
+    seconds,
+    docsPerSecond: Math.round(written / Math.max(seconds, 0.001)),
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * ChromaDB → OpenSearch k-NN migration as a resumable runbook (see docs/runbooks/migration.md).
+ * Public surface: the phases runner, the state store, the source reader, the shadow comparator
+ * and the flag file the pricing service reads.
+ */
+export { type AssessReport, assess } from './assess.ts';
+export {
+  DEFAULT_OPTIONS,
+  type PhaseContext,
+  type Progress,
+  progressFactory,
+  type RunOptions,
+} from './context.ts';
+export { type ExportManifest, readExportManifest } from './export.ts';
+export { bulkIndex, docJson, vectorJson } from './load.ts';
+export { BatchFiles } from './parquet.ts';
+export { distance, parsePrice, sameBits, type VectorRow, validateRow } from './records.ts';
+export { runAll, runPhase } from './runbook.ts';
+export { type ChromaSource, openSource, type SourceSpec, spaceOf } from './source.ts';
+export {
+  type MigrationParams,
+  type MigrationState,
+  PHASES,
+  type Phase,
+  RUN_PHASES,
+  StateStore,
+} from './state.ts';
+export { readVectorStoreFlag, type VectorStoreFlag } from './switch.ts';
+export { type Engine, indexBody, OpenSearch, SPACE_TYPES } from './target.ts';
+export { readQuarantine, readTransformManifest } from './transform.ts';
+export { osKnn, ShadowComparator } from './verify.ts';

@@ -1,0 +1,220 @@
+/**
+ * Phase 5: bulk-load the transformed batches. Bounded concurrency (a slot must be free before the
+ * next file is even read: backpressure), AIMD on pressure (429/5xx halve the in-flight limit,
+ * clean batches raise it again), whole-request and per-item retries with backoff, permanent
+ * per-item failures recorded. Documents keep their source ids, so a rerun overwrites.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { crashPoint } from '../core/lake.ts';
+import { fmt, gateFailed, type PhaseContext, requireDone, targetOf } from './context.ts';
+import { batchName } from './export.ts';
+import { BatchFiles, sha256File } from './parquet.ts';
+import type { VectorRow } from './records.ts';
+import { readJson, writeFileAtomic } from './state.ts';
+import { backoffMs, type OpenSearch, type RetryPolicy, sleep } from './target.ts';
+import { readTransformManifest } from './transform.ts';
+
+export interface ItemFailure {
+  id: string;
+  status: number;
+  type: string;
+  reason: string;
+}
+
+export interface LoadCheckpoint {
+  index: string;
+  batches: Record<string, { sha256: string; indexed: number; failed: number }>;
+}
+
+/** A float32 vector as JSON, exactly: shortest f64 text of each value, and -0 kept as "-0" (join would print "0"). */
+export function vectorJson(v: Float32Array): string {
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] === 0 && 1 / (v[i] as number) < 0)
+      return `[${Array.from(v, (x) => (x === 0 && 1 / x < 0 ? '-0' : String(x))).join(',')}]`;
+  }
+  return `[${Array.prototype.join.call(v, ',')}]`;
+}
+
+/** One document as the bulk API wants it (embedding values printed exactly: f32 → shortest f64 text). */
+export function docJson(d: VectorRow): string {
+  return `{"id":${JSON.stringify(d.id)},"document":${JSON.stringify(d.document)},"category":${JSON.stringify(d.category)},"price":${d.price},"metadata":${JSON.stringify(d.metadata)},"embedding":${vectorJson(d.embedding)}}`;
+}
+
+export interface BulkStats {
+  requests: number;
+  itemRetries: number;
+  pressure: number;
+}
+
+/**
+ * Sends docs with the bulk API until every item is indexed or permanently failed. The whole
+ * request is retried by the client on 429/5xx/network errors; items rejected with 429/5xx are
+ * re-sent alone with backoff; other item errors (mapping, parsing) are returned as failures.
+ */
+export async function bulkIndex(
+  os: OpenSearch,
+  index: string,
+  docs: readonly VectorRow[],
+  policy: RetryPolicy,
+  stats: BulkStats,
+): Promise<{ indexed: number; failed: ItemFailure[] }> {
+  let pending = docs;
+  let indexed = 0;
+  const failed: ItemFailure[] = [];
+  const action = (id: string) =>
+    `{"index":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n`;
+  for (let attempt = 1; pending.length; attempt++) {
+    const body = pending.map((d) => `${action(d.id)}${docJson(d)}\n`).join('');
+    const before = os.retries;
+    stats.requests++;
+    const res = await os.request<{
+      errors: boolean;
+      items: { index: { _id: string; status: number; error?: { type: string; reason: string } } }[];
+    }>('POST', '/_bulk', body, { ndjson: true });
+    if (os.retries > before) stats.pressure++;
+    if (!res.body.errors) {
+      indexed += pending.length;
+      break;
+    }
+    const again: VectorRow[] = [];
+    res.body.items.forEach((item, i) => {
+      const r = item.index;
+      const doc = pending[i] as VectorRow;
+      if (r.status < 300) indexed++;
+      else if ((r.status === 429 || r.status >= 500) && attempt < policy.attempts) again.push(doc);
+      else
+        failed.push({
+          id: doc.id,
+          status: r.status,
+          type: r.error?.type ?? 'unknown',
+          reason: (r.error?.reason ?? '').slice(0, 500),
+        });
+    });
+    if (again.length) {
+      stats.itemRetries += again.length;
+      stats.pressure++;
+      await sleep(backoffMs(attempt, policy));
+    }
+    pending = again;
+  }
+  return { indexed, failed };
+}
+
+export async function loadPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
+  requireDone(ctx, 'setup-target', 'load');
+  requireDone(ctx, 'transform', 'load');
+  const { params, facts } = ctx.store.state;
+  const index = facts.index as string;
+  const tm = readTransformManifest(ctx.store.dir);
+  if (!tm?.complete) throw gateFailed('load', 'the transform is not complete');
+  const os = targetOf(ctx);
+  const cpFile = ctx.store.path('load', 'checkpoint.json');
+  let cp = readJson<LoadCheckpoint>(cpFile);
+  if (!cp || cp.index !== index) cp = { index, batches: {} };
+  const checkpoint = cp;
+  await os.putSettings(index, { refresh_interval: '-1', number_of_replicas: 0 });
+  const todo = [];
+  let already = 0;
+  const total = tm.batches.reduce((s, b) => s + b.rows, 0);
+  for (const b of tm.batches) {
+    const prior = checkpoint.batches[String(b.batch)];
+    if (prior && prior.sha256 === b.sha256) already += prior.indexed + prior.failed;
+    else todo.push(b);
+  }
+  if (already)
+    ctx.print(`Resuming load into ${index}: ${fmt(already)} document(s) of ${fmt(total)} already loaded`);
+  const files = await BatchFiles.open();
+  const stats: BulkStats = { requests: 0, itemRetries: 0, pressure: 0 };
+  const max = Math.max(1, ctx.opts.concurrency);
+  let limit = max;
+  let clean = 0;
+  let loaded = already;
+  let sent = 0;
+  let failedTotal = Object.values(checkpoint.batches).reduce((s, b) => s + b.failed, 0);
+  const inFlight = new Set<Promise<void>>();
+  let firstError: unknown = null;
+  const started = Date.now();
+  const bar = ctx.progress('load', total, 'docs');
+  bar.update(loaded);
+  try {
+    for (const b of todo) {
+      while (inFlight.size >= limit && !firstError) await Promise.race(inFlight);
+      if (firstError) break;
+      const file = ctx.store.path('transformed', b.file);
+      if (!existsSync(file) || (await sha256File(file)) !== b.sha256)
+        throw gateFailed('load', `${b.file} is missing or changed since the transform: rerun transform`);
+      const docs = await files.readVectors(file);
+      const task = (async () => {
+        const pressureBefore = stats.pressure;
+        const r = await bulkIndex(os, index, docs, ctx.opts.retry, stats);
+        crashPoint(`load:bulk-sent:${b.batch}`);
+        const failuresFile = ctx.store.path('load', 'failures', `${batchName(b.batch)}.jsonl`);
+        if (r.failed.length || existsSync(failuresFile))
+          writeFileAtomic(failuresFile, r.failed.map((f) => `${JSON.stringify(f)}\n`).join(''));
+        checkpoint.batches[String(b.batch)] = {
+          sha256: b.sha256,
+          indexed: r.indexed,
+          failed: r.failed.length,
+        };
+        writeFileAtomic(cpFile, `${JSON.stringify(checkpoint)}\n`);
+        crashPoint(`load:checkpoint:${b.batch}`);
+        loaded += r.indexed + r.failed.length;
+        sent += r.indexed;
+        failedTotal += r.failed.length;
+        bar.update(loaded);
+        if (stats.pressure > pressureBefore) {
+          limit = Math.max(1, Math.floor(limit / 2));
+          clean = 0;
+        } else if (++clean >= 4 && limit < max) {
+          limit++;
+          clean = 0;
+        }
+      })().catch((error) => {
+        firstError ??= error;
+      });
+      const tracked: Promise<void> = task.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+    }
+    await Promise.all(inFlight);
+    if (firstError) throw firstError;
+  } finally {
+    bar.stop();
+    files.close();
+  }
+  const bulkSeconds = (Date.now() - started) / 1000;
+  await os.putSettings(index, {
+    refresh_interval: params.target.refreshInterval,
+    number_of_replicas: params.target.replicas,
+  });
+  await os.refresh(index);
+  const count = await os.count(index);
+  const seconds = (Date.now() - started) / 1000;
+  const summary = {
+    index,
+    documents: total,
+    loadedNow: sent,
+    resumedWith: already,
+    failed: failedTotal,
+    count,
+    requests: stats.requests,
+    retries: os.retries,
+    itemRetries: stats.itemRetries,
+    bulkSeconds,
+    seconds,
+    docsPerSecond: Math.round(sent / Math.max(seconds, 0.001)),
+  };
+  ctx.print(
+    `Loaded ${fmt(sent)} document(s) into ${index} in ${seconds.toFixed(1)} s (${fmt(summary.docsPerSecond)} docs/s; ${stats.requests} bulk request(s), ${os.retries} request retr(y/ies), ${stats.itemRetries} item retr(y/ies))${already ? `, ${fmt(already)} were loaded before the resume` : ''}`,
+  );
+  ctx.print(
+    `  restored refresh_interval=${params.target.refreshInterval}, number_of_replicas=${params.target.replicas}; index count ${fmt(count)}`,
+  );
+  if (failedTotal) {
+    ctx.print(
+      `  ${fmt(failedTotal)} document(s) failed permanently: ${path.join(ctx.store.dir, 'load', 'failures')}/*.jsonl`,
+    );
+    throw gateFailed('load', `${failedTotal} document(s) were rejected by OpenSearch`, summary);
+  }
+  return summary;
+}

@@ -1,0 +1,154 @@
+/** Phases 8–10: cutover (atomic alias swap + flag file), rollback, cleanup. */
+import { existsSync, readFileSync } from 'node:fs';
+import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
+import { type PhaseContext, requireDone, targetOf } from './context.ts';
+import { readJson, writeFileAtomic } from './state.ts';
+
+/** What the pricing service reads to pick its vector store. */
+export interface VectorStoreFlag {
+  backend: 'chroma' | 'opensearch';
+  /** Run both and log differences (ShadowComparator) while serving from `backend`. */
+  shadow: boolean;
+  opensearch: { url: string; alias: string; index: string | null } | null;
+  chroma: { location: string; collection: string };
+  migration: string;
+  at: string;
+}
+
+export function readVectorStoreFlag(file: string): VectorStoreFlag | null {
+  return readJson<VectorStoreFlag>(file);
+}
+
+export async function cutoverPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
+  requireDone(ctx, 'verify', 'cutover');
+  const shadow = ctx.store.phase('shadow');
+  if (shadow && shadow.status === 'failed')
+    throw new DealFinderError('migration-gate-failed', 'the last shadow run failed: no cutover', {
+      hint: 'rerun `dealctl migrate shadow` until it passes',
+    });
+  const { params, facts } = ctx.store.state;
+  const index = facts.index as string;
+  const os = targetOf(ctx);
+  const alias = params.target.alias;
+  const current = await os.aliasTargets(alias);
+  // Record the way back before touching anything.
+  if (!facts.cutover || facts.rolledBackAt) {
+    facts.cutover = {
+      at: new Date().toISOString(),
+      index,
+      previous: current.filter((i) => i !== index),
+      previousFlag: existsSync(ctx.opts.flagFile) ? readFileSync(ctx.opts.flagFile, 'utf8') : null,
+    };
+    delete facts.rolledBackAt;
+    ctx.store.save();
+  }
+  const previous = facts.cutover.previous;
+  if (current.length === 1 && current[0] === index) ctx.print(`Alias ${alias} already points at ${index}`);
+  else {
+    await os.updateAliases([
+      ...current.map((i) => ({ remove: { index: i, alias } })),
+      { add: { index, alias } },
+    ]);
+    ctx.print(
+      `Alias ${alias}: ${current.length ? current.join(', ') : '(none)'} → ${index} (one atomic _aliases call)`,
+    );
+  }
+  const flag: VectorStoreFlag = {
+    backend: 'opensearch',
+    shadow: false,
+    opensearch: { url: params.target.url, alias, index },
+    chroma: { location: params.source.location, collection: params.source.collection },
+    migration: ctx.store.state.id,
+    at: new Date().toISOString(),
+  };
+  writeFileAtomic(ctx.opts.flagFile, `${JSON.stringify(flag, null, 2)}\n`);
+  ctx.print(`Flag ${ctx.opts.flagFile}: backend=opensearch (Chroma stays untouched for rollback)`);
+  return { alias, index, previous, flagFile: ctx.opts.flagFile };
+}
+
+export async function rollbackPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
+  const { params, facts } = ctx.store.state;
+  const c = facts.cutover;
+  if (!c)
+    throw new DealFinderError('migration-refused', 'nothing to roll back: there was no cutover', {
+      hint: 'see `dealctl migrate status`',
+      exitCode: EXIT_CODES.input,
+    });
+  const os = targetOf(ctx);
+  const alias = params.target.alias;
+  const current = await os.aliasTargets(alias);
+  const wanted = [...c.previous].sort();
+  if (isSame(current, wanted))
+    ctx.print(`Alias ${alias} already points at ${wanted.join(', ') || '(nothing)'}`);
+  else {
+    const actions: Record<string, unknown>[] = current
+      .filter((i) => !wanted.includes(i))
+      .map((i) => ({ remove: { index: i, alias } }));
+    for (const i of wanted) if (!current.includes(i)) actions.push({ add: { index: i, alias } });
+    await os.updateAliases(actions);
+    ctx.print(
+      `Alias ${alias}: ${current.join(', ') || '(none)'} → ${wanted.join(', ') || '(removed)'} (atomic)`,
+    );
+  }
+  if (c.previousFlag !== null) writeFileAtomic(ctx.opts.flagFile, c.previousFlag);
+  else {
+    const flag: VectorStoreFlag = {
+      backend: 'chroma',
+      shadow: false,
+      opensearch: null,
+      chroma: { location: params.source.location, collection: params.source.collection },
+      migration: ctx.store.state.id,
+      at: new Date().toISOString(),
+    };
+    writeFileAtomic(ctx.opts.flagFile, `${JSON.stringify(flag, null, 2)}\n`);
+  }
+  ctx.print(
+    `Flag ${ctx.opts.flagFile} restored (${c.previousFlag === null ? 'backend=chroma' : 'previous content'}); the source was not touched`,
+  );
+  facts.rolledBackAt = new Date().toISOString();
+  const cut = ctx.store.phase('cutover');
+  if (cut) cut.status = 'rolled-back';
+  ctx.store.save();
+  return { alias, restored: wanted, from: current };
+}
+
+function isSame(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+}
+
+export async function cleanupPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
+  requireDone(ctx, 'cutover', 'cleanup');
+  const { params, facts } = ctx.store.state;
+  const c = facts.cutover;
+  if (!c || facts.rolledBackAt)
+    throw new DealFinderError('migration-refused', 'the cutover was rolled back: nothing to clean up', {
+      exitCode: EXIT_CODES.input,
+    });
+  const os = targetOf(ctx);
+  const current = await os.aliasTargets(params.target.alias);
+  const candidates = c.previous.filter((i) => !current.includes(i));
+  const ageHours = (Date.now() - Date.parse(c.at)) / 3_600_000;
+  if (!candidates.length) {
+    ctx.print('No old index to delete');
+    return { deleted: [] };
+  }
+  if (ageHours < ctx.opts.minAgeHours)
+    throw new DealFinderError(
+      'migration-refused',
+      `the cutover is ${ageHours.toFixed(1)} h old; old indices are kept at least ${ctx.opts.minAgeHours} h (${candidates.join(', ')})`,
+      { hint: 'wait, or lower --min-age-hours deliberately', exitCode: EXIT_CODES.input },
+    );
+  if (!ctx.opts.yes) {
+    ctx.print(
+      `Would delete ${candidates.join(', ')} (cutover ${ageHours.toFixed(1)} h ago). Rerun with --yes to delete.`,
+    );
+    throw new DealFinderError('migration-refused', 'cleanup needs confirmation: nothing was deleted', {
+      hint: 'rerun with --yes',
+      exitCode: EXIT_CODES.usage,
+    });
+  }
+  for (const i of candidates) await os.deleteIndex(i);
+  facts.deleted = [...(facts.deleted ?? []), ...candidates];
+  ctx.print(`Deleted ${candidates.join(', ')}; the source Chroma store was not touched`);
+  return { deleted: candidates };
+}
