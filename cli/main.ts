@@ -8,6 +8,7 @@ import { nightlyCommand } from './commands/nightly.ts';
 import { queryCommand } from './commands/query.ts';
 import { runsCommand } from './commands/runs.ts';
 import { sampleCommand } from './commands/sample.ts';
+import { streamCommand } from './commands/stream.ts';
 
 export interface CliIo {
   out: NodeJS.WritableStream;
@@ -36,6 +37,7 @@ export function createCli(io: CliIo = { out: process.stdout, err: process.stderr
   program.addCommand(jobsCommand(io));
   program.addCommand(migrateCommand(io));
   program.addCommand(emrCommand(io));
+  program.addCommand(streamCommand(io));
   for (const c of program.commands)
     c.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
   return program;

@@ -1,0 +1,168 @@
+import {
+  type NotificationEntry,
+  NotificationRecord,
+  Opportunity,
+  type OpportunityRecord,
+} from '../../schemas/index.ts';
+import type { OutMessage } from '../kafka/client.ts';
+import { type Channel, RateLimiter, renderMessage } from '../notify/channels.ts';
+import { withRetry } from '../retry.ts';
+import {
+  DETECTED_AT_HEADER,
+  type DeadLetterInput,
+  type Stage,
+  type StageMessage,
+  type StageResult,
+  type StageRuntime,
+} from '../stage-runner.ts';
+import type { PartitionStore } from '../state/partition-store.ts';
+
+/** Delivery ledger entry of one deal + channel. */
+export interface LedgerEntry {
+  readonly offset: number;
+  readonly record: NotificationEntry;
+}
+
+/**
+ * notify: opportunities → notifications through every configured channel, each delivery
+ * recorded to notifications.outbound.
+ *
+ * Kafka transactions cannot cover an HTTP call, so deliveries are idempotent by deal + channel:
+ * the delivery ledger (a PartitionStore, fsynced right after the channel accepted) is checked
+ * before every call, and HTTP channels also send the key as an Idempotency-Key header. A batch
+ * replayed after a crash re-emits the ledger's record instead of calling the channel again.
+ */
+export class NotifyStage implements Stage<OpportunityRecord> {
+  readonly name = 'notify' as const;
+  readonly input = 'opportunities' as const;
+  readonly inputRecord = Opportunity;
+  private readonly limiters = new Map<string, RateLimiter>();
+
+  constructor(
+    private readonly channels: readonly Channel[],
+    private readonly ledger: PartitionStore<LedgerEntry>,
+    private readonly options: { timeoutMs: number; windowHours: number; concurrency?: number },
+  ) {
+    for (const c of channels)
+      if (c.ratePerMinute) this.limiters.set(c.name, new RateLimiter(c.ratePerMinute));
+  }
+
+  onAssignment(partitions: number[]): void {
+    this.ledger.retainOnly(partitions);
+  }
+
+  async process(
+    messages: StageMessage<OpportunityRecord>[],
+    partition: number,
+    rt: StageRuntime,
+  ): Promise<StageResult> {
+    const out: OutMessage[] = [];
+    const dead: DeadLetterInput[] = [];
+    const jobs = messages.flatMap((m) => this.channels.map((c) => ({ m, c })));
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const { m, c } = jobs[next++]!;
+        await this.deliver(m, c, partition, rt, out, dead);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 32, jobs.length) }, worker));
+    return { out, dead };
+  }
+
+  private async deliver(
+    m: StageMessage<OpportunityRecord>,
+    channel: Channel,
+    partition: number,
+    rt: StageRuntime,
+    out: OutMessage[],
+    dead: DeadLetterInput[],
+  ): Promise<void> {
+    const o = m.value;
+    const key = `${o.deal_id}:${channel.name}`;
+    const offset = Number(m.message.offset);
+    const emit = (record: NotificationEntry) =>
+      out.push(rt.out('notifications', NotificationRecord, o.deal_id, record, m.message));
+    const entry = this.ledger.get(partition, key);
+    if (entry) {
+      if (entry.offset >= rt.batchFirstOffset) {
+        // Delivered by an attempt whose transaction never committed: record it now, don't resend.
+        emit(entry.record);
+        rt.metrics.notifications.inc({ channel: channel.name, status: 'replayed' });
+        return;
+      }
+      if (Date.now() - Date.parse(entry.record.delivered_at) < this.options.windowHours * 3_600_000) {
+        emit({
+          ...entry.record,
+          status: 'already_delivered',
+          attempts: 0,
+          delivered_at: new Date().toISOString(),
+        });
+        rt.metrics.notifications.inc({ channel: channel.name, status: 'already_delivered' });
+        return;
+      }
+    }
+    const text = renderMessage(o);
+    const detectedMs = Number(m.message.headers[DETECTED_AT_HEADER] ?? Number.NaN);
+    const detectedAt = Number.isFinite(detectedMs) ? new Date(detectedMs).toISOString() : null;
+    const limiter = this.limiters.get(channel.name);
+    try {
+      const { value: receipt, attempts } = await withRetry(
+        rt.config.streaming.retry,
+        async () => {
+          await limiter?.acquire(() => rt.heartbeat());
+          return channel.send({ idempotencyKey: key, text, opportunity: o }, this.options.timeoutMs);
+        },
+        (error, attempt, delayMs) => {
+          rt.metrics.retries.inc({ stage: this.name });
+          rt.log.warn(
+            { deal_id: o.deal_id, channel: channel.name, err: String(error), attempt, delayMs },
+            'delivery retry',
+          );
+        },
+      );
+      const now = Date.now();
+      const record: NotificationEntry = {
+        notification_id: key,
+        deal_id: o.deal_id,
+        channel: channel.name,
+        status: 'delivered',
+        message: text,
+        attempts,
+        http_status: receipt.httpStatus,
+        detected_at: detectedAt,
+        delivered_at: new Date(now).toISOString(),
+        latency_ms: Number.isFinite(detectedMs) ? now - detectedMs : null,
+      };
+      await this.ledger.putAllAsync(partition, [[key, { offset, record }]]);
+      emit(record);
+      rt.metrics.notifications.inc({ channel: channel.name, status: 'delivered' });
+      if (Number.isFinite(detectedMs))
+        rt.metrics.deliveryLatency.observe({ channel: channel.name }, (now - detectedMs) / 1000);
+      rt.log.info({ deal_id: o.deal_id, channel: channel.name, attempts }, 'notification delivered');
+    } catch (error) {
+      const attempts = (error as { attempts?: number }).attempts ?? 1;
+      const status = (error as { details?: { status?: number } }).details?.status ?? null;
+      emit({
+        notification_id: key,
+        deal_id: o.deal_id,
+        channel: channel.name,
+        status: 'failed',
+        message: text,
+        attempts,
+        http_status: status,
+        detected_at: detectedAt,
+        delivered_at: new Date().toISOString(),
+        latency_ms: null,
+      });
+      dead.push({
+        message: m.message,
+        code: 'delivery_failed',
+        reason: `${(error as Error).message} after ${attempts} attempt(s)`,
+        attempts,
+        recordId: o.deal_id,
+      });
+      rt.metrics.notifications.inc({ channel: channel.name, status: 'failed' });
+    }
+  }
+}

@@ -1,0 +1,219 @@
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../core/config.ts';
+import { type EvaluatedDealRecord, jsonSchemaOf, type OpportunityRecord, RawDeal } from '../schemas/index.ts';
+import { EvaluatedDeal, NotificationRecord, Opportunity } from '../schemas/streaming.ts';
+import { decode, encode } from './codec.ts';
+import { RateLimiter, renderMessage } from './notify/channels.ts';
+import { defaultWeights, EnsembleEstimator, type PriceEstimator } from './price/estimator.ts';
+import { isTransient, withRetry } from './retry.ts';
+import { evaluateDeal } from './stages/evaluate.ts';
+import { PartitionStore } from './state/partition-store.ts';
+import { TOPIC_DEFAULTS, Topics } from './topics.ts';
+
+const deal = {
+  deal_id: '0123456789abcdef',
+  url: 'https://example.com/d',
+  title: 'Sony OK-2741 Headphones',
+  description: '',
+  price: 248,
+  price_kind: 'exact',
+  list_price: null,
+  category: null,
+  source: 'test',
+  retailer: null,
+  event_time: '2026-11-22T10:00:00.000Z',
+  seen_at: '2026-11-22T10:00:00.000Z',
+  expires_at: null,
+};
+
+describe('topics', () => {
+  it('follow the production plan: partitions and retention', () => {
+    const t = new Topics('');
+    expect([t.def('raw').partitions, t.def('raw').retentionHours]).toEqual([6, 168]);
+    expect([t.def('parsed').partitions, t.def('parsed').retentionHours]).toEqual([6, 720]);
+    expect([t.def('evaluated').partitions, t.def('evaluated').retentionHours]).toEqual([6, 720]);
+    expect([t.def('notifications').partitions, t.def('notifications').retentionHours]).toEqual([3, 72]);
+    expect(TOPIC_DEFAULTS.filter((d) => d.key.startsWith('dlq.')).map((d) => d.name)).toEqual([
+      'deals.dlq.parse',
+      'deals.dlq.price',
+      'deals.dlq.evaluate',
+      'deals.dlq.notify',
+    ]);
+  });
+
+  it('apply the environment prefix and config overrides', () => {
+    const config = loadConfig({
+      env: {},
+      overrides: { streaming: { topicPrefix: 'dev.', topics: { raw: { partitions: 12 } } } },
+    });
+    const t = Topics.of(config);
+    expect(t.name('raw')).toBe('dev.deals.raw');
+    expect(t.def('raw').partitions).toBe(12);
+    expect(t.group('notify')).toBe('dev.dealfinder.notify');
+  });
+});
+
+describe('codec', () => {
+  const raw = {
+    raw_id: 'r1',
+    feed: 'f',
+    title: 't',
+    summary: null,
+    url: null,
+    price_text: null,
+    retailer: null,
+    deal_type: null,
+    category_hint: null,
+    published_at: null,
+    expires_at: null,
+    seen_at: '2026-11-22T10:00:00.000Z',
+  };
+  it('round-trips a valid record and refuses to produce an invalid one', () => {
+    const text = encode(RawDeal, raw);
+    expect(decode(RawDeal, Buffer.from(text), 1000)).toEqual({ ok: true, value: raw });
+    expect(() => encode(RawDeal, { ...raw, seen_at: 'yesterday' })).toThrow(/refusing to produce/);
+  });
+  it('classifies bad messages with a dead-letter code', () => {
+    expect(decode(RawDeal, Buffer.from('{'), 1000)).toMatchObject({ ok: false, code: 'malformed_json' });
+    expect(decode(RawDeal, Buffer.from('{"raw_id": 1}'), 1000)).toMatchObject({
+      ok: false,
+      code: 'schema_violation',
+    });
+    expect(decode(RawDeal, Buffer.from(JSON.stringify({ ...raw, extra: 1 })), 1000)).toMatchObject({
+      ok: false,
+      code: 'schema_violation',
+    });
+    expect(decode(RawDeal, Buffer.alloc(2000, 32), 1000)).toMatchObject({ ok: false, code: 'oversized' });
+    expect(decode(RawDeal, null, 1000)).toMatchObject({ ok: false, code: 'malformed_json' });
+  });
+  it('derives the Kafka JSON schemas of the stage messages from schemas/', () => {
+    const s = jsonSchemaOf(EvaluatedDeal) as { required: string[]; properties: Record<string, unknown> };
+    expect(s.required).toContain('deal_id');
+    expect(s.properties.estimate).toMatchObject({ anyOf: [{ type: 'number' }, { type: 'null' }] });
+    expect(jsonSchemaOf(NotificationRecord)).toMatchObject({ properties: { message: { maxLength: 200 } } });
+  });
+});
+
+describe('ensemble', () => {
+  const fixed = (name: string, value: number | null): PriceEstimator => ({
+    name,
+    async estimate(deals) {
+      return new Map(deals.map((d) => [d.deal_id, { estimate: value }]));
+    },
+  });
+  it('defaults to 0.8/0.1/0.1 over three estimators', async () => {
+    expect(defaultWeights(3)).toEqual([0.8, 0.1, 0.1]);
+    const e = new EnsembleEstimator([fixed('a', 100), fixed('b', 200), fixed('c', 300)]);
+    expect((await e.estimate([deal])).get(deal.deal_id)!.estimate).toBe(130);
+  });
+  it('renormalizes over the estimators that answered and takes weights from config', async () => {
+    const e = new EnsembleEstimator([fixed('a', null), fixed('b', 200), fixed('c', 300)]);
+    expect((await e.estimate([deal])).get(deal.deal_id)!.estimate).toBe(250);
+    const w = new EnsembleEstimator([fixed('a', 100), fixed('b', 200)], { a: 1, b: 3 });
+    expect((await w.estimate([deal])).get(deal.deal_id)!.estimate).toBe(175);
+    const none = new EnsembleEstimator([fixed('a', null)]);
+    expect((await none.estimate([deal])).get(deal.deal_id)!.estimate).toBeNull();
+  });
+});
+
+describe('evaluate', () => {
+  const ev = (estimate: number | null): EvaluatedDealRecord => ({
+    ...deal,
+    estimate,
+    estimator_breakdown: '[]',
+    product_id: null,
+    match_confidence: null,
+    estimated_at: '2026-11-22T10:00:01.000Z',
+  });
+  it('makes an opportunity only when the discount is above the threshold', () => {
+    expect(evaluateDeal(ev(298), { minDiscount: 50 })).toBeNull(); // exactly $50: not above
+    expect(evaluateDeal(ev(null), { minDiscount: 50 })).toBeNull();
+    const o = evaluateDeal(ev(398), { minDiscount: 50 })!;
+    expect(o).toMatchObject({ discount: 150, estimate: 398, rule: 'discount>50' });
+    expect(o.discount_pct).toBeCloseTo(37.69, 2);
+    expect(encode(Opportunity, o)).toContain('"discount":150');
+  });
+  it('applies the optional percent rule', () => {
+    expect(evaluateDeal(ev(398), { minDiscount: 50, minDiscountPct: 40 })).toBeNull();
+    expect(evaluateDeal(ev(498), { minDiscount: 50, minDiscountPct: 40 })).not.toBeNull();
+  });
+});
+
+describe('notification text', () => {
+  const o = (title: string, url = 'https://example.com/d'): OpportunityRecord => ({
+    ...deal,
+    title,
+    url,
+    estimate: 398,
+    discount: 150,
+    discount_pct: 37.69,
+    rule: 'discount>50',
+    estimator_breakdown: '[]',
+    evaluated_at: '2026-11-22T10:00:01.000Z',
+  });
+  it('is at most 200 characters, keeps price, estimate, discount and url', () => {
+    const short = renderMessage(o('Sony OK-2741 Headphones'));
+    expect(short).toBe(
+      'Deal Alert! $248 (est. $398, save $150): Sony OK-2741 Headphones https://example.com/d',
+    );
+    const long = renderMessage(o('Ünïcödé™ '.repeat(40)));
+    expect([...long].length).toBeLessThanOrEqual(200);
+    expect(long).toMatch(/… https:\/\/example\.com\/d$/);
+    const hugeUrl = renderMessage(o('Thing', `https://example.com/${'x'.repeat(300)}`));
+    expect([...hugeUrl].length).toBeLessThanOrEqual(200);
+  });
+});
+
+describe('rate limiter and retries', () => {
+  it('spaces acquisitions evenly', () => {
+    const r = new RateLimiter(120); // one per 500 ms
+    expect([r.reserve(1000), r.reserve(1000), r.reserve(1000), r.reserve(3000)]).toEqual([0, 500, 1000, 0]);
+  });
+  it('retries transient failures 3 times, then gives up with the attempt count', async () => {
+    let calls = 0;
+    const policy = { attempts: 3, initialDelayMs: 1, maxDelayMs: 4 };
+    await expect(
+      withRetry(policy, async () => {
+        calls++;
+        throw Object.assign(new Error('boom'), { retriable: true });
+      }),
+    ).rejects.toMatchObject({ attempts: 4 });
+    expect(calls).toBe(4);
+    calls = 0;
+    await expect(
+      withRetry(policy, async () => {
+        calls++;
+        throw new Error('bad request');
+      }),
+    ).rejects.toMatchObject({ attempts: 1 });
+    expect(calls).toBe(1);
+    expect(isTransient(new TypeError('fetch failed'))).toBe(true);
+  });
+});
+
+describe('PartitionStore', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  it('survives a restart, a torn last line, and compacts', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pstore-'));
+    const a = new PartitionStore<{ n: number }>(dir, 'x');
+    a.putAll(0, [
+      ['k1', { n: 1 }],
+      ['k2', { n: 2 }],
+    ]);
+    a.putAll(0, [['k1', { n: 3 }]]);
+    appendFileSync(path.join(dir, 'x', 'p0.jsonl'), '{"k":"k9","v":'); // crash mid-write
+    const b = new PartitionStore<{ n: number }>(dir, 'x');
+    expect(b.get(0, 'k1')).toEqual({ n: 3 });
+    expect(b.get(0, 'k2')).toEqual({ n: 2 });
+    expect(b.get(0, 'k9')).toBeUndefined();
+    expect(b.get(1, 'k1')).toBeUndefined();
+    b.compact(0, (v) => v.n > 2, 1);
+    const c = new PartitionStore<{ n: number }>(dir, 'x');
+    expect(c.get(0, 'k1')).toEqual({ n: 3 });
+    expect(c.get(0, 'k2')).toBeUndefined();
+  });
+});
