@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.ts';
+import { runCli } from '../test/support/cli.ts';
 import { type TempLake, tempLake } from '../test/support/lake.ts';
 
 const DIR = path.join(import.meta.dirname, 'queries');
@@ -11,21 +11,11 @@ const PARAMS: Record<string, string[]> = {
   'pipeline-health.sql': [],
 };
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    err: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  };
-  return { code: await main(['node', 'dealctl', ...args], io), out, err };
-}
-
 describe('notebook queries run against a real lake', () => {
   let t: TempLake;
   beforeAll(async () => {
     t = tempLake();
-    const r = await cli([
+    const r = await runCli([
       '--lake',
       t.root,
       '--log-level',
@@ -46,7 +36,7 @@ describe('notebook queries run against a real lake', () => {
   afterAll(() => t.cleanup());
 
   it.each(readdirSync(DIR).filter((f) => f.endsWith('.sql')))('%s returns rows', async (file) => {
-    const r = await cli([
+    const r = await runCli([
       '--lake',
       t.root,
       'query',

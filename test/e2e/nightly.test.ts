@@ -3,9 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
 import { listParquet } from '../../core/lake.ts';
 import { Ledger } from '../../pipelines/index.ts';
+import { runCli } from '../support/cli.ts';
 import { parquet, readRows, type TempLake, tempLake } from '../support/lake.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..', '..');
@@ -18,17 +18,6 @@ const TABLE_GLOBS: Record<string, string> = {
   price_trends: 'price_trends/*/*.parquet',
   features: 'features/*/*.parquet',
 };
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    out: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    err: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  };
-  const code = await main(['node', 'dealctl', ...args], io);
-  return { code, out, err };
-}
 
 function dealctl(
   args: string[],
@@ -73,7 +62,7 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
   let t: TempLake;
   beforeAll(async () => {
     t = tempLake();
-    const r = await cli([
+    const r = await runCli([
       '--lake',
       t.root,
       '--log-level',
@@ -156,11 +145,20 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
 
   it('re-running the same date skips unchanged steps, and --force rewrites identical rows', async () => {
     const before = await snapshot(t.root);
-    const again = await cli(['--lake', t.root, '--log-level', 'silent', 'nightly', '--date', DATE, '--json']);
+    const again = await runCli([
+      '--lake',
+      t.root,
+      '--log-level',
+      'silent',
+      'nightly',
+      '--date',
+      DATE,
+      '--json',
+    ]);
     expect(again.code).toBe(0);
     const summary = JSON.parse(again.out) as { steps: { status: string }[] };
     expect(summary.steps.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
-    const forced = await cli([
+    const forced = await runCli([
       '--lake',
       t.root,
       '--log-level',
@@ -176,7 +174,7 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
   }, 120_000);
 
   it('answers analytics queries with bound parameters in every output format', async () => {
-    const json = await cli([
+    const json = await runCli([
       '--lake',
       t.root,
       'query',
@@ -190,7 +188,7 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
     ]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.out)[0].n).toBeGreaterThan(0);
-    const csv = await cli([
+    const csv = await runCli([
       '--lake',
       t.root,
       'query',
@@ -199,7 +197,7 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
       'csv',
     ]);
     expect(csv.out.split('\n')[0]).toBe('error_code,n');
-    const runs = await cli([
+    const runs = await runCli([
       '--lake',
       t.root,
       'query',
@@ -209,7 +207,7 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
     ]);
     expect(JSON.parse(runs.out)[0].n).toBe(0);
     const out = path.join(t.root, 'export.parquet');
-    const pq = await cli([
+    const pq = await runCli([
       '--lake',
       t.root,
       'query',
@@ -223,7 +221,7 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
     ]);
     expect(pq.code).toBe(0);
     expect(existsSync(out)).toBe(true);
-    const injection = await cli([
+    const injection = await runCli([
       '--lake',
       t.root,
       'query',
@@ -234,7 +232,7 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
       'json',
     ]);
     expect(JSON.parse(injection.out)[0].v).toBe('1; DROP VIEW deals; --');
-    const bad = await cli(['--lake', t.root, 'query', 'SELECT * FROM nope']);
+    const bad = await runCli(['--lake', t.root, 'query', 'SELECT * FROM nope']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^error\[query-failed\]/);
   });
@@ -337,7 +335,7 @@ describe('crash safety (real processes, SIGKILL)', () => {
 
 describe('dealctl usage errors', () => {
   it('exits 2 with one clear line and a hint on a bad date', async () => {
-    const r = await cli(['nightly', '--date', '2026-13-45']);
+    const r = await runCli(['nightly', '--date', '2026-13-45']);
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')[0]).toMatch(/^error\[usage\]: "2026-13-45" is not a date/);
     expect(r.err).toContain('hint:');
@@ -346,7 +344,7 @@ describe('dealctl usage errors', () => {
 
   it('has --help on every command', async () => {
     for (const c of ['nightly', 'backfill', 'runs', 'sample', 'query', 'jobs']) {
-      const r = await cli([c, '--help']);
+      const r = await runCli([c, '--help']);
       expect(r.code, c).toBe(0);
       expect(r.out, c).toContain('Usage: dealctl');
     }
@@ -355,7 +353,7 @@ describe('dealctl usage errors', () => {
   it('refuses to resume an unknown run', async () => {
     const t = tempLake();
     try {
-      const r = await cli(['--lake', t.root, 'nightly', '--date', DATE, '--resume', 'nope']);
+      const r = await runCli(['--lake', t.root, 'nightly', '--date', DATE, '--resume', 'nope']);
       expect(r.code).toBe(2);
       expect(r.err).toContain('is not in the ledger');
     } finally {
