@@ -12,6 +12,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Fast tests first; the integration group starts the heavy JVM services afterwards.
+          sequence: { groupOrder: 0 },
           include: [
             '{schemas,jobs,pipelines,migration,streaming,infra,notebooks,core,cli,samples,bench,test/unit,test/e2e}/**/*.test.ts',
           ],
@@ -21,6 +23,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['./test/services/global-setup.ts'],
           // Cold provisioning (first run on a fresh machine) downloads hundreds of MB.

@@ -2,7 +2,7 @@ import type { Reporter, TestModule } from 'vitest/node';
 
 /** Prints one plain closing line, "vitest: N passed, N failed, N skipped", for log scrapers. */
 export default class ClosingLineReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown> = []): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -17,6 +17,8 @@ export default class ClosingLineReporter implements Reporter {
       if (m.state() === 'failed' && ![...m.children.allTests()].some((t) => t.result().state === 'failed'))
         failed++;
     }
+    // Errors outside any test (config, unhandled rejections) fail the run: count them.
+    failed += unhandledErrors.length;
     process.stdout.write(`\nvitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }
