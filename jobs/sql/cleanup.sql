@@ -2,7 +2,7 @@
 -- priced (with a stable reason), and keep one deal per normalized url per 24 hours.
 -- Portable SQL: runs unchanged on DuckDB and Spark (see docs/engines.md). No backslashes.
 
--- @table classified
+-- @view classified
 WITH src AS (
   SELECT
     r.*,
