@@ -114,10 +114,6 @@ export class Lake {
     return listParquet(dir);
   }
 
-  hasPartition(table: TableName, date?: string): boolean {
-    return existsSync(this.partitionDir(table, date));
-  }
-
   /** Dates that have a partition of `table`, ascending. */
   partitionDates(table: TableName): string[] {
     const dir = this.tableDir(table);

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JobSqlError } from '../core/errors.ts';
 import type { TableName } from '../core/lake.ts';
-import { macroNames } from './macros.ts';
 import { withoutStrings } from './sql-text.ts';
 
 export type ParamType = 'DATE' | 'DOUBLE' | 'BIGINT' | 'VARCHAR';
@@ -153,5 +152,4 @@ function lintPortableSql(job: JobDef, statements: JobStatement[]): void {
   }
   if (!statements.some((s) => s.kind === 'metrics'))
     throw new JobSqlError(job.name, 'a @metrics statement (rows_in, deduplicated, filtered) is required');
-  void macroNames;
 }

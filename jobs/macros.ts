@@ -62,10 +62,6 @@ export const MACROS: readonly MacroDef[] = [
   },
 ];
 
-export function macroNames(): string[] {
-  return MACROS.map((m) => m.name);
-}
-
 export function duckdbMacroStatements(): string[] {
   return MACROS.map(
     (m) => `CREATE OR REPLACE TEMP MACRO ${m.name}(${m.params.map((p) => p.name).join(', ')}) AS ${m.duckdb}`,
