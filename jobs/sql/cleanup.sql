@@ -6,8 +6,7 @@
 WITH src AS (
   SELECT
     r.*,
-    lower(trim(coalesce(r.price_text, ''))) AS pt,
-    lower(coalesce(r.title, '')) AS tt
+    lower(trim(coalesce(r.price_text, ''))) AS pt
   FROM raw_deals r
   WHERE r.dt = CAST(:run_date AS DATE)
 ),
@@ -16,7 +15,7 @@ priced AS (
     s.*,
     CASE
       WHEN s.pt <> '' THEN s.pt
-      WHEN re_matches(s.tt, ' for [$][0-9]') THEN regexp_extract(s.tt, ' for ([$][0-9][0-9,]*([.][0-9]+)?)', 1)
+      WHEN re_matches(lower(coalesce(s.title, '')), ' for [$][0-9]') THEN regexp_extract(lower(s.title), ' for ([$][0-9][0-9,]*([.][0-9]+)?)', 1)
       ELSE NULL
     END AS price_src
   FROM src s
@@ -29,7 +28,8 @@ typed AS (
       WHEN p.price_src IS NOT NULL AND re_matches(p.price_src, '^[0-9]+ for [$][0-9][0-9,]*([.][0-9]+)?$') THEN 'multibuy_unit'
       ELSE NULL
     END AS price_kind,
-    coalesce(p.price_src, p.tt) AS price_probe
+    -- The title is lower-cased only where no price text exists (most rows have one).
+    CASE WHEN p.price_src IS NULL THEN lower(coalesce(p.title, '')) ELSE p.price_src END AS price_probe
   FROM priced p
 ),
 valued AS (
@@ -42,14 +42,18 @@ valued AS (
           / NULLIF(TRY_CAST(regexp_extract(t.price_src, '^([0-9]+) for ', 1) AS DOUBLE), 0)
       ELSE NULL
     END AS price_value,
-    -- https://, no www., no query/fragment, no trailing slash, lower case: one regex pass.
-    lower(concat('https://', regexp_extract(trim(coalesce(t.url, '')), '^([a-zA-Z]+://)?(www[.])?([^?#]*[^?#/])?/*([?#].*)?$', 3))) AS norm_url
+    -- https://, no www., no query/fragment, no trailing slash or space, lower case. Three passes
+    -- without capture groups are cheaper than one with them (RE2 then needs its slow engine).
+    lower(concat('https://', regexp_replace(regexp_replace(
+      regexp_extract(coalesce(t.url, ''), '^ *([a-zA-Z]+://)?(www[.])?[^?#]*', 0),
+      '^ *([a-zA-Z]+://)?(www[.])?', ''), '[/ ]+$', ''))) AS norm_url
   FROM typed t
 )
 SELECT
   v.*,
   CASE
-    WHEN v.url IS NULL OR trim(v.url) = '' OR v.title IS NULL OR trim(v.title) = '' THEN 'missing_field'
+    -- "[^ ]" finds a non-blank character without copying the string as trim() would.
+    WHEN v.url IS NULL OR NOT re_matches(v.url, '[^ ]') OR v.title IS NULL OR NOT re_matches(v.title, '[^ ]') THEN 'missing_field'
     WHEN v.expires_at IS NOT NULL AND v.expires_at <= v.seen_at THEN 'expired'
     WHEN v.price_kind IS NOT NULL AND v.price_value IS NULL THEN 'unparseable_price'
     WHEN v.price_kind IS NOT NULL AND v.price_value <= 0 THEN 'non_positive_price'
@@ -65,76 +69,21 @@ SELECT
   END AS error_code
 FROM valued v;
 
--- @table valid
-WITH decoded AS (
-  SELECT
-    c.*,
-    -- Feeds escape HTML once or twice (&amp;lt;p&amp;gt;): undo the outer &amp; first, then the markup entities.
-    replace(replace(replace(replace(replace(coalesce(c.summary, ''), '&amp;', '&'), '&lt;', '<'), '&gt;', '>'), '&quot;', '"'), '&#39;', chr(39)) AS summary_decoded
-  FROM classified c
-  WHERE c.error_code IS NULL
-)
+-- @table keyed
+-- One narrow row per raw row, without the free text: deduplication ranks these (so its sort never
+-- carries titles and summaries) and the text work of the deals output runs only for the rows that
+-- survive it. A quarantined row gets its message and original record here, once.
 SELECT
-  d.raw_id,
-  substr(md5(d.norm_url), 1, 16) AS deal_id,
-  d.norm_url AS url,
-  -- One pass each: the offer suffix goes from its first marker to the end; markup and
-  -- whitespace runs collapse to one space together (regex passes dominate cleanup's cost).
-  trim(re_replace_all(
-    regexp_replace(d.title, ' ((for|at) [$][0-9]|[+] free shipping).*$', ''),
-    ' *[(]was [$][0-9][0-9,.]*[)]', ''
-  )) AS title,
-  trim(re_replace_all(
-    replace(replace(d.summary_decoded, '&nbsp;', ' '), '&amp;', '&'),
-    concat('(<[^>]*>|[ ', chr(9), chr(10), chr(13), '])+'), ' '
-  )) AS description,
-  d.price_value AS price,
-  d.price_kind,
-  TRY_CAST(replace(regexp_extract(d.summary_decoded, '(?i)(was|down from|list price|reg[.]?) [$]([0-9][0-9,]*([.][0-9]+)?)', 2), ',', '') AS DOUBLE) AS list_price_raw,
-  d.category_hint AS category,
-  d.feed AS source,
-  d.retailer,
-  coalesce(d.published_at, d.seen_at) AS event_time,
-  d.seen_at,
-  d.expires_at
-FROM decoded d;
-
--- @table ranked
-SELECT
-  v.*,
-  row_number() OVER (PARTITION BY v.deal_id ORDER BY v.seen_at ASC NULLS LAST, v.source ASC NULLS LAST, v.raw_id ASC NULLS LAST) AS rn,
-  CASE WHEN p.deal_id IS NULL THEN 0 ELSE 1 END AS seen_yesterday
-FROM valid v
-LEFT JOIN deals_prev p
-  ON p.deal_id = v.deal_id
-  AND epoch_seconds(v.seen_at) - epoch_seconds(p.seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0;
-
--- @output deals
-SELECT
-  r.deal_id,
-  r.url,
-  r.title,
-  r.description,
-  r.price,
-  r.price_kind,
-  CASE WHEN r.list_price_raw > 0 THEN r.list_price_raw ELSE NULL END AS list_price,
-  r.category,
-  r.source,
-  r.retailer,
-  r.event_time,
-  r.seen_at,
-  r.expires_at
-FROM ranked r
-WHERE r.rn = 1 AND r.seen_yesterday = 0;
-
--- @output quarantine
-SELECT
-  :run_id AS run_id,
-  'cleanup' AS step,
-  c._source_file AS source,
-  c._source_row AS source_row,
-  c.raw_id AS record_id,
+  c._source_file,
+  c._source_row,
+  c.raw_id,
   c.error_code,
+  CASE WHEN c.error_code IS NULL THEN substr(md5(c.norm_url), 1, 16) END AS deal_id,
+  c.norm_url,
+  c.price_value,
+  c.price_kind,
+  c.feed,
+  c.seen_at,
   CASE c.error_code
     WHEN 'missing_field' THEN 'url or title is missing (truncated record?)'
     WHEN 'expired' THEN concat('offer expired at ', CAST(c.expires_at AS STRING), ' before it was seen')
@@ -144,14 +93,123 @@ SELECT
     WHEN 'discount_not_price' THEN concat('"', c.price_probe, '" is a discount, not a price')
     WHEN 'from_price' THEN concat('"', c.price_probe, '" is a starting price of several products, not a price')
     WHEN 'sale_without_price' THEN 'store-wide sale without a single product price'
-    ELSE 'no price in price text or title'
+    WHEN 'missing_price' THEN 'no price in price text or title'
+    ELSE NULL
   END AS message,
-  raw_deal_json(c.raw_id, c.feed, c.title, c.summary, c.url, c.price_text, c.retailer, c.deal_type, c.category_hint, c.published_at, c.expires_at, c.seen_at) AS original
-FROM classified c
-WHERE c.error_code IS NOT NULL;
+  CASE WHEN c.error_code IS NOT NULL THEN
+    raw_deal_json(c.raw_id, c.feed, c.title, c.summary, c.url, c.price_text, c.retailer, c.deal_type, c.category_hint, c.published_at, c.expires_at, c.seen_at)
+  END AS original
+FROM classified c;
+
+-- @table winners
+-- The first sighting of each deal today (by time, then feed, then id), unless yesterday's deals
+-- already hold it within the dedupe window.
+SELECT
+  w._source_file,
+  w._source_row,
+  w.deal_id,
+  w.norm_url,
+  w.price_value,
+  w.price_kind
+FROM (
+  SELECT
+    k.*,
+    row_number() OVER (PARTITION BY k.deal_id ORDER BY k.seen_at ASC NULLS LAST, k.feed ASC NULLS LAST, k.raw_id ASC NULLS LAST) AS rn,
+    CASE WHEN p.deal_id IS NULL THEN 0 ELSE 1 END AS seen_yesterday
+  FROM keyed k
+  LEFT JOIN deals_prev p
+    ON p.deal_id = k.deal_id
+    AND epoch_seconds(k.seen_at) - epoch_seconds(p.seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0
+  WHERE k.error_code IS NULL
+) w
+WHERE w.rn = 1 AND w.seen_yesterday = 0;
+
+-- @output deals
+WITH texts AS (
+  SELECT
+    w.deal_id,
+    w.norm_url,
+    w.price_value,
+    w.price_kind,
+    r.title,
+    -- Feeds escape HTML once or twice (&amp;lt;p&amp;gt;). One regex pass over the raw text removes
+    -- tags in any of those spellings with the whitespace around them, whitespace runs, and &nbsp;;
+    -- the entities left in the text are decoded after it, each only where present.
+    re_replace_all(
+      coalesce(r.summary, ''),
+      concat(
+        '[ ', chr(9), chr(10), chr(13), ']*((&(amp;)?lt;|<)/?[a-zA-Z][^<>]*?(&(amp;)?gt;|>)[ ', chr(9), chr(10), chr(13), ']*)+',
+        '|[ ', chr(9), chr(10), chr(13), ']{2,}|[', chr(9), chr(10), chr(13), ']|&nbsp;'
+      ),
+      ' '
+    ) AS summary_stripped,
+    r.category_hint,
+    r.feed,
+    r.retailer,
+    r.published_at,
+    r.seen_at,
+    r.expires_at
+  FROM raw_deals r
+  JOIN winners w ON w._source_file = r._source_file AND w._source_row = r._source_row
+  WHERE r.dt = CAST(:run_date AS DATE)
+),
+amp AS (
+  SELECT
+    t.*,
+    CASE WHEN contains(t.summary_stripped, '&amp;') THEN replace(replace(t.summary_stripped, '&amp;', '&'), '&amp;', '&') ELSE t.summary_stripped END AS s1
+  FROM texts t
+),
+described AS (
+  SELECT
+    a.*,
+    trim(
+      CASE WHEN contains(a.s1, '&quot;') OR contains(a.s1, '&#39;') OR contains(a.s1, '&lt;') OR contains(a.s1, '&gt;') THEN
+        replace(replace(replace(replace(a.s1, '&quot;', '"'), '&#39;', chr(39)), '&lt;', '<'), '&gt;', '>')
+      ELSE a.s1 END
+    ) AS description
+  FROM amp a
+),
+listed AS (
+  SELECT
+    d.*,
+    TRY_CAST(replace(regexp_extract(d.description, '([Ww]as|WAS|[Dd]own from|[Ll]ist price|[Rr]eg[.]?) [$]([0-9][0-9,]*([.][0-9]+)?)', 2), ',', '') AS DOUBLE) AS list_price_raw
+  FROM described d
+)
+SELECT
+  d.deal_id,
+  d.norm_url AS url,
+  -- One pass each: the offer suffix goes from its first marker to the end; a "(was $…)" only where present.
+  trim(regexp_replace(
+    CASE WHEN contains(d.title, '(was') THEN re_replace_all(d.title, ' *[(]was [$][0-9][0-9,.]*[)]', '') ELSE d.title END,
+    ' ((for|at) [$][0-9]|[+] free shipping).*$', ''
+  )) AS title,
+  d.description,
+  d.price_value AS price,
+  d.price_kind,
+  CASE WHEN d.list_price_raw > 0 THEN d.list_price_raw ELSE NULL END AS list_price,
+  d.category_hint AS category,
+  d.feed AS source,
+  d.retailer,
+  coalesce(d.published_at, d.seen_at) AS event_time,
+  d.seen_at,
+  d.expires_at
+FROM listed d;
+
+-- @output quarantine
+SELECT
+  :run_id AS run_id,
+  'cleanup' AS step,
+  k._source_file AS source,
+  k._source_row AS source_row,
+  k.raw_id AS record_id,
+  k.error_code,
+  k.message,
+  k.original
+FROM keyed k
+WHERE k.error_code IS NOT NULL;
 
 -- @metrics
 SELECT
-  (SELECT count(*) FROM classified) AS rows_in,
-  (SELECT count(*) FROM ranked WHERE rn > 1 OR seen_yesterday = 1) AS deduplicated,
+  (SELECT count(*) FROM keyed) AS rows_in,
+  (SELECT count(*) FROM keyed WHERE error_code IS NULL) - (SELECT count(*) FROM winners) AS deduplicated,
   0 AS filtered

@@ -3,20 +3,30 @@
 -- confidence falls with how different the full titles are. Unmatched deals keep the feed category.
 
 -- @table deal_keys
+-- Only the match keys: the wide deal rows are read again by the output, never copied into a table.
+WITH k AS (
+  SELECT
+    d.deal_id,
+    d.price,
+    -- Every run of non-alphanumerics becomes one space; the pattern leaves a single space between
+    -- words alone (no match there), which halves the cost of this pass over '[^a-z0-9]+'.
+    trim(re_replace_all(lower(d.title), ' *[^a-z0-9 ][^a-z0-9]*| {2,}', ' ')) AS title_key
+  FROM deals d
+  WHERE d.dt = CAST(:run_date AS DATE)
+)
 SELECT
-  d.*,
-  trim(re_replace_all(lower(d.title), '[^a-z0-9]+', ' ')) AS title_key
-FROM deals d
-WHERE d.dt = CAST(:run_date AS DATE);
+  k.*,
+  nullif(regexp_extract(k.title_key, '^[a-z0-9]+ [a-z0-9]+ [a-z0-9]+', 0), '') AS model_key
+FROM k;
 
 -- @table product_keys
 WITH k AS (
-  SELECT p.*, trim(re_replace_all(lower(p.title), '[^a-z0-9]+', ' ')) AS title_key
+  SELECT p.*, trim(re_replace_all(lower(p.title), ' *[^a-z0-9 ][^a-z0-9]*| {2,}', ' ')) AS title_key
   FROM products p
 )
 SELECT
   k.*,
-  nullif(regexp_extract(k.title_key, '^([a-z0-9]+ [a-z0-9]+ [a-z0-9]+)', 1), '') AS model_key,
+  nullif(regexp_extract(k.title_key, '^[a-z0-9]+ [a-z0-9]+ [a-z0-9]+', 0), '') AS model_key,
   row_number() OVER (PARTITION BY k.title_key ORDER BY k.product_id ASC NULLS LAST) AS title_rank
 FROM k;
 
@@ -47,7 +57,7 @@ SELECT
   abs(p.price - d.price)
 FROM deal_keys d
 JOIN product_keys p
-  ON p.model_key = nullif(regexp_extract(d.title_key, '^([a-z0-9]+ [a-z0-9]+ [a-z0-9]+)', 1), '')
+  ON p.model_key = d.model_key
   AND p.title_key <> d.title_key;
 
 -- @table best
@@ -83,8 +93,9 @@ SELECT
   b.product_price,
   coalesce(b.match_method, 'none') AS match_method,
   coalesce(b.match_confidence, 0.0) AS match_confidence
-FROM deal_keys d
-LEFT JOIN best b ON b.deal_id = d.deal_id;
+FROM deals d
+LEFT JOIN best b ON b.deal_id = d.deal_id
+WHERE d.dt = CAST(:run_date AS DATE);
 
 -- @metrics
 SELECT (SELECT count(*) FROM deal_keys) AS rows_in, 0 AS deduplicated, 0 AS filtered

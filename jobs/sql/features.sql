@@ -1,7 +1,7 @@
 -- features: the pricing model's training table. Trend features come from the previous day's
 -- price_trends partition, so no example sees statistics that include its own price (no leakage).
 
--- @table day_deals
+-- @view day_deals
 SELECT e.*
 FROM enriched_deals e
 WHERE e.dt = CAST(:run_date AS DATE);

@@ -2,7 +2,7 @@
 -- The all-time low is carried forward from the previous day's partition, so it covers the whole
 -- lake history without rescanning it.
 
--- @table obs
+-- @view obs
 SELECT
   e.deal_id,
   e.product_id,
@@ -15,7 +15,7 @@ FROM enriched_deals e
 WHERE e.dt <= CAST(:run_date AS DATE)
   AND days_between(e.dt, CAST(:run_date AS DATE)) < 90;
 
--- @table scoped
+-- @view scoped
 SELECT 'product' AS scope, o.product_id AS scope_key, o.category, o.price, o.event_time, o.deal_id, o.age_days, o.t_days
 FROM obs o
 WHERE o.product_id IS NOT NULL
@@ -43,8 +43,10 @@ SELECT
   min(s.price) AS min_90d,
   max(s.price) AS max_90d,
   stddev_samp(s.price) AS stddev_90d,
+  max(s.event_time) AS last_seen_at,
   CASE
-    WHEN count(DISTINCT CASE WHEN s.age_days < 30 THEN s.t_days END) >= 2
+    -- A slope needs two distinct times: max > min says so without a DISTINCT aggregation.
+    WHEN max(CASE WHEN s.age_days < 30 THEN s.t_days END) > min(CASE WHEN s.age_days < 30 THEN s.t_days END)
       THEN regr_slope(CASE WHEN s.age_days < 30 THEN s.price END, CASE WHEN s.age_days < 30 THEN s.t_days END)
     ELSE NULL
   END AS slope_30d
@@ -52,15 +54,22 @@ FROM scoped s
 GROUP BY s.scope, s.scope_key;
 
 -- @table latest
+-- The newest observation per scope key: the keys' newest time comes from stats' aggregation,
+-- so only the rows at that time (ties are rare) need ranking, not every observation.
+WITH newest AS (
+  SELECT s.scope, s.scope_key, s.price, s.event_time, s.deal_id
+  FROM scoped s
+  JOIN stats st ON st.scope = s.scope AND st.scope_key = s.scope_key AND s.event_time = st.last_seen_at
+)
 SELECT l.scope, l.scope_key, l.price AS last_price, l.event_time AS last_seen_at
 FROM (
   SELECT
-    s.*,
+    n.*,
     row_number() OVER (
-      PARTITION BY s.scope, s.scope_key
-      ORDER BY s.event_time DESC NULLS LAST, s.deal_id DESC NULLS LAST, s.price ASC NULLS LAST
+      PARTITION BY n.scope, n.scope_key
+      ORDER BY n.deal_id DESC NULLS LAST, n.price ASC NULLS LAST
     ) AS rn
-  FROM scoped s
+  FROM newest n
 ) l
 WHERE l.rn = 1;
 
