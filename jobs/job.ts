@@ -17,7 +17,7 @@ export interface JobInput {
   readonly table: TableName;
   /** Partitions relative to the run date, inclusive (e.g. {from: -89, to: 0}); absent for unpartitioned tables. */
   readonly days?: { readonly from: number; readonly to: number };
-  /** Add _source_file and _source_row columns (for quarantine provenance). */
+  /** Add _source_file and _source_row (quarantine provenance) and _source_key (a BIGINT unique per row within the run). */
   readonly provenance?: boolean;
 }
 

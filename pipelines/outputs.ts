@@ -4,7 +4,7 @@ import { sqlString } from '../jobs/sql-text.ts';
 /** Quarantined rows per error code, read from the written Parquet files (engine-independent). */
 export async function countByCode(files: readonly string[]): Promise<Record<string, number>> {
   if (files.length === 0) return {};
-  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const db = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '256MB' });
   const conn = await db.connect();
   try {
     const reader = await conn.runAndReadAll(

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Config } from '../../core/config.ts';
-import { listParquet, TABLES } from '../../core/lake.ts';
+import { defaultMetaRoot, listParquet, TABLES } from '../../core/lake.ts';
 import { dqMetricsSql } from '../dq-sql.ts';
 import { duckdbMacroStatements } from '../macros.ts';
 import type { JobPlan, PlannedInput } from '../plan.ts';
@@ -19,7 +19,10 @@ export function duckDbSettings(config: Config): DuckDbSettings {
   return {
     memoryLimit: config.duckdb.memoryLimit,
     threads: config.duckdb.threads,
-    tempDirectory: config.duckdb.tempDirectory ?? path.join(config.lake.root, '_tmp', 'duckdb'),
+    // Spill files are local even for an s3:// lake (beside the local ledger of such a lake).
+    tempDirectory:
+      config.duckdb.tempDirectory ??
+      path.join(config.lake.metaRoot ?? defaultMetaRoot(config.lake.root), '_tmp', 'duckdb'),
   };
 }
 
@@ -141,12 +144,18 @@ export function inputSql(input: PlannedInput): string {
       `concat(${sqlString(`${input.tablePath}/`)}, regexp_extract(filename, '[^/]+/[^/]+$', 0)) AS _source_file`,
     );
     extra.push('CAST(file_row_number AS BIGINT) AS _source_row');
+    // One BIGINT per input row, unique within the run: a cheap join key (the file path is a string).
+    extra.push('CAST(file_index AS BIGINT) * 4294967296 + CAST(file_row_number AS BIGINT) AS _source_key');
   }
   if (input.files.length === 0) {
     const empty = input.columns.map((c) => `CAST(NULL AS ${c.duckdb}) AS ${c.name}`);
     if (input.partitioned) empty.push('CAST(NULL AS DATE) AS dt');
     if (input.provenance)
-      empty.push('CAST(NULL AS VARCHAR) AS _source_file', 'CAST(NULL AS BIGINT) AS _source_row');
+      empty.push(
+        'CAST(NULL AS VARCHAR) AS _source_file',
+        'CAST(NULL AS BIGINT) AS _source_row',
+        'CAST(NULL AS BIGINT) AS _source_key',
+      );
     return `SELECT ${empty.join(', ')} WHERE 1 = 0`;
   }
   const files = `[${input.files.map(sqlString).join(', ')}]`;

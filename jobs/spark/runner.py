@@ -9,7 +9,9 @@ the statements in order and writes the outputs.
   spark-submit runner.py --plans <plans.json> [--job <name>]... [--result <result.json>]
       runs the named jobs (default: all, in file order) in one session, writes the result file
       (or prints it as one line "@@dealfinder-spark@@ <json>"), exits 1 if a job failed.
-      Paths may be local or any Hadoop file system URI (s3a://...).
+      Paths may be local or any Hadoop file system URI (s3a://...). An input is either a list
+      of "files" or, in plans made before their inputs exist (EMR runs), "locations": partition
+      folders whose *.parquet files are listed when the job starts.
   spark-submit runner.py --serve <host:port>
       long-lived driver for SparkEngine: connects to the engine's loopback socket (spark-submit
       does not forward stdin to Python), says {"hello": $DEALFINDER_SPARK_TOKEN, "ready": true},
@@ -109,15 +111,18 @@ def bind_input(spark, inp):
     if inp["partitioned"]:
         extra_types.append(("dt", "DATE"))
     if inp["provenance"]:
-        extra_types += [("_source_file", "STRING"), ("_source_row", "BIGINT")]
-    if not inp["files"]:
+        extra_types += [("_source_file", "STRING"), ("_source_row", "BIGINT"), ("_source_key", "BIGINT")]
+    files = list(inp["files"]) if inp.get("files") else []
+    if inp.get("locations"):
+        files += resolve_locations(spark, inp["locations"])
+    if not files:
         typed = [f"CAST(NULL AS {c['spark']}) AS `{c['name']}`" for c in cols]
         typed += [f"CAST(NULL AS {t}) AS `{n}`" for n, t in extra_types]
         spark.sql("SELECT " + ", ".join(typed) + " WHERE 1 = 0").createOrReplaceTempView(inp["view"])
         return
     # Schema of the first file; columns it lacks are added as NULLs below (files of one table
     # share one writer, so a schema merge job per input is not worth its cost).
-    df = spark.read.parquet(*inp["files"])
+    df = spark.read.parquet(*files)
     present = {c.lower() for c in df.columns}
     exprs = [
         F.expr(
@@ -132,7 +137,42 @@ def bind_input(spark, inp):
         # Same value as DuckDB's: '<table path>/' + the last two segments of the file path.
         exprs.append(F.concat(F.lit(inp["tablePath"] + "/"), F.regexp_extract(path, "[^/]+/[^/]+$", 0)).alias("_source_file"))
         exprs.append(F.col("_metadata.row_index").cast("bigint").alias("_source_row"))
+        # One BIGINT per input row, unique within the run (a cheap join key): the file's position
+        # among the input's files times 2^32, plus the row. Only unique, not equal to DuckDB's.
+        paths = sorted(r[0] for r in df.select(path).distinct().collect())
+        position = F.create_map(*[x for i, p in enumerate(paths) for x in (F.lit(p), F.lit(i))])
+        exprs.append(
+            (position[path].cast("bigint") * F.lit(4294967296) + F.col("_metadata.row_index").cast("bigint")).alias(
+                "_source_key"
+            )
+        )
     df.select(*exprs).createOrReplaceTempView(inp["view"])
+
+
+def is_data_file(name):
+    return name.endswith(".parquet") and not name.startswith((".", "_"))
+
+
+def resolve_locations(spark, locations):
+    """Parquet files in the given partition folders, listed now (EMR plans are made before the
+    steps that write their inputs run). A missing folder is an empty partition."""
+    files = []
+    for loc in locations:
+        if is_local(loc):
+            d = local_path(loc)
+            names = sorted(n for n in os.listdir(d) if is_data_file(n)) if os.path.isdir(d) else []
+            prefix = loc if loc.endswith("/") else loc + "/"
+            files += [prefix + n for n in names]
+        else:
+            jvm = spark.sparkContext._jvm
+            hpath = jvm.org.apache.hadoop.fs.Path(loc)
+            fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+            if not fs.exists(hpath):
+                continue
+            names = sorted(s.getPath().getName() for s in fs.listStatus(hpath) if s.isFile())
+            prefix = loc if loc.endswith("/") else loc + "/"
+            files += [prefix + n for n in names if is_data_file(n)]
+    return files
 
 
 def write_single_parquet(df, directory):
@@ -255,6 +295,7 @@ def read_text(spark, path):
 def write_text(spark, path, text):
     if is_local(path):
         target = local_path(path)
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
         with open(target + ".tmp", "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(target + ".tmp", target)

@@ -53,7 +53,8 @@ SELECT
   v.*,
   CASE
     -- "[^ ]" finds a non-blank character without copying the string as trim() would.
-    WHEN v.url IS NULL OR NOT re_matches(v.url, '[^ ]') OR v.title IS NULL OR NOT re_matches(v.title, '[^ ]') THEN 'missing_field'
+    WHEN v.url IS NULL OR NOT re_matches(v.url, '[^ ]') OR v.title IS NULL OR NOT re_matches(v.title, '[^ ]')
+      OR v.raw_id IS NULL OR v.feed IS NULL OR v.seen_at IS NULL THEN 'missing_field'
     WHEN v.expires_at IS NOT NULL AND v.expires_at <= v.seen_at THEN 'expired'
     WHEN v.price_kind IS NOT NULL AND v.price_value IS NULL THEN 'unparseable_price'
     WHEN v.price_kind IS NOT NULL AND v.price_value <= 0 THEN 'non_positive_price'
@@ -74,7 +75,8 @@ FROM valued v;
 -- carries titles and summaries) and the text work of the deals output runs only for the rows that
 -- survive it. A quarantined row gets its message and original record here, once.
 SELECT
-  c._source_file,
+  c._source_key,
+  CASE WHEN c.error_code IS NOT NULL THEN c._source_file END AS _source_file,
   c._source_row,
   c.raw_id,
   c.error_code,
@@ -85,7 +87,7 @@ SELECT
   c.feed,
   c.seen_at,
   CASE c.error_code
-    WHEN 'missing_field' THEN 'url or title is missing (truncated record?)'
+    WHEN 'missing_field' THEN 'a required field (url, title, raw_id, feed, seen_at) is missing (truncated record?)'
     WHEN 'expired' THEN concat('offer expired at ', CAST(c.expires_at AS STRING), ' before it was seen')
     WHEN 'unparseable_price' THEN concat('cannot read a price from "', coalesce(c.price_src, ''), '"')
     WHEN 'non_positive_price' THEN concat('price "', coalesce(c.price_src, c.price_probe, ''), '" is not above zero')
@@ -103,17 +105,20 @@ FROM classified c;
 
 -- @table winners
 -- The first sighting of each deal today (by time, then feed, then id), unless yesterday's deals
--- already hold it within the dedupe window.
+-- already hold it within the dedupe window. The window sorts narrow rows only: no text.
 SELECT
-  w._source_file,
-  w._source_row,
+  w._source_key,
   w.deal_id,
   w.norm_url,
   w.price_value,
   w.price_kind
 FROM (
   SELECT
-    k.*,
+    k._source_key,
+    k.deal_id,
+    k.norm_url,
+    k.price_value,
+    k.price_kind,
     row_number() OVER (PARTITION BY k.deal_id ORDER BY k.seen_at ASC NULLS LAST, k.feed ASC NULLS LAST, k.raw_id ASC NULLS LAST) AS rn,
     CASE WHEN p.deal_id IS NULL THEN 0 ELSE 1 END AS seen_yesterday
   FROM keyed k
@@ -150,7 +155,7 @@ WITH texts AS (
     r.seen_at,
     r.expires_at
   FROM raw_deals r
-  JOIN winners w ON w._source_file = r._source_file AND w._source_row = r._source_row
+  JOIN winners w ON w._source_key = r._source_key
   WHERE r.dt = CAST(:run_date AS DATE)
 ),
 amp AS (

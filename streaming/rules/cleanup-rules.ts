@@ -27,8 +27,14 @@ export interface CleanupOutcome {
   readonly dealIdByRaw: ReadonlyMap<string, string>;
 }
 
-/** Seen-at of deals already published within the dedupe window, by deal id. */
-export type RecentLookup = (dealIds: readonly string[]) => { deal_id: string; seen_at: string }[];
+/**
+ * Seen-at of deals already published within the dedupe window, by deal id; `rowsOf` gives the
+ * input offsets (RawInput.offset) of a deal's valid rows in this batch.
+ */
+export type RecentLookup = (
+  dealIds: readonly string[],
+  rowsOf: (dealId: string) => readonly number[],
+) => { deal_id: string; seen_at: string }[];
 
 /**
  * The batch cleanup job's rules (jobs/sql/cleanup.sql: price parsing, validation, normalization,
@@ -57,7 +63,8 @@ export class CleanupRules {
     // Inputs as tables refilled per batch; the job's statements as views over them, made once.
     await sql.createTable('raw_batch', RawDeal, { _source_row: 'BIGINT', _source_file: 'VARCHAR' });
     await sql.conn.run(
-      "CREATE OR REPLACE TEMP VIEW raw_deals AS SELECT b.*, getvariable('run_date') AS dt FROM raw_batch b",
+      // One source per batch, so the offset alone is the batch's unique row key (cleanup's _source_key).
+      "CREATE OR REPLACE TEMP VIEW raw_deals AS SELECT b.*, b._source_row AS _source_key, getvariable('run_date') AS dt FROM raw_batch b",
     );
     await sql.createTable('deals_prev', Deal);
     let dealTable: string | undefined;
@@ -73,7 +80,7 @@ export class CleanupRules {
     if (!dealTable)
       throw new Error('cleanup.sql: no statement before the dedupe join yields deal_id and raw_id');
     return new CleanupRules(sql, {
-      valid: await sql.prepareQuery(`SELECT deal_id, raw_id FROM ${dealTable}`),
+      valid: await sql.prepareQuery(`SELECT deal_id, raw_id FROM ${dealTable} WHERE deal_id IS NOT NULL`),
       deals: await sql.prepareRecords(Deal, sql.bind(deals.sql)),
       quarantine: await sql.prepareRecords(QuarantineRecord, sql.bind(quarantine.sql)),
     });
@@ -97,14 +104,19 @@ export class CleanupRules {
     // The dedupe join gets the window state of exactly this batch's deal ids.
     const valid = await this.queries.valid();
     const firstByDeal = new Map<string, number>();
+    const rowsByDeal = new Map<string, number[]>();
     const dealIdByRaw = new Map<string, string>();
     for (const r of valid) {
       const id = String(r.deal_id);
       dealIdByRaw.set(String(r.raw_id), id);
       const off = offsetOf.get(String(r.raw_id)) ?? Number.MAX_SAFE_INTEGER;
       firstByDeal.set(id, Math.min(firstByDeal.get(id) ?? Number.MAX_SAFE_INTEGER, off));
+      const rows = rowsByDeal.get(id) ?? [];
+      rowsByDeal.set(id, rows);
+      rows.push(off);
     }
-    const prev = firstByDeal.size > 0 ? recent([...firstByDeal.keys()]) : [];
+    const prev =
+      firstByDeal.size > 0 ? recent([...firstByDeal.keys()], (id) => rowsByDeal.get(id) ?? []) : [];
     await this.sql.replaceRows(
       'deals_prev',
       prev.map((p) => ({ deal_id: p.deal_id, seen_at: iso(p.seen_at) })),
@@ -129,8 +141,11 @@ export class CleanupRules {
   }
 }
 
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function iso(v: string | null): string | null {
   if (v === null || v === undefined) return null;
+  if (CANONICAL_ISO.test(v)) return v; // already what the conversion below would give
   const t = Date.parse(v);
   return Number.isNaN(t) ? v : new Date(t).toISOString();
 }
