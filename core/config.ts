@@ -11,6 +11,8 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** Root of the data lake: a local folder (default) or, with the Spark/EMR engines, s3://bucket/prefix. */
       root: z.string().min(1).default('lake'),
+      /** Local folder for the lake's metadata (run ledger) when root is s3:// (default ./.dealfinder/meta/s3/<bucket>/<prefix>). */
+      metaRoot: z.string().min(1).optional(),
     })
     .prefault({}),
   duckdb: z
@@ -87,7 +89,7 @@ export const ConfigSchema = z.strictObject({
         .default(64 * 1024),
       /** Fetch long-poll; small values lower latency and speed up shutdown. */
       maxWaitMs: z.number().int().min(10).max(10_000).default(100),
-      /** Partition batches a stage takes at once: processed one after the other, committed together. */
+      /** Partition batches a stage takes at once: processed as one step, committed in one transaction. */
       concurrentPartitions: z.number().int().min(1).max(64).default(6),
       /** Topic overrides by logical name (raw, parsed, evaluated, opportunities, notifications, dlq.<stage>). */
       topics: z
@@ -244,7 +246,11 @@ export const ConfigSchema = z.strictObject({
         .optional(),
       /** A transient cluster terminates itself after this much idle time (safety net). */
       idleTimeoutSeconds: z.number().int().min(60).max(604_800).default(900),
-      deployMode: z.enum(['cluster', 'client']).default('cluster'),
+      /**
+       * client (default): the driver runs on the master node, so the step's stderr in S3 holds the
+       * runner's own output and error (the failure tail dealctl shows); cluster: driver in YARN.
+       */
+      deployMode: z.enum(['cluster', 'client']).default('client'),
       /** Extra `--conf k=v` for spark-submit. */
       sparkConf: z.record(z.string(), z.string()).default({}),
       tags: z.record(z.string(), z.string()).default({ project: 'deal-finder' }),

@@ -41,7 +41,7 @@ export function streamingContext(
   log: Logger,
   overrides: ContextOverrides = {},
 ): StreamingContext {
-  const lake = overrides.lake ?? new Lake(config.lake.root);
+  const lake = overrides.lake ?? new Lake(config.lake.root, { metaRoot: config.lake.metaRoot });
   return {
     config,
     lake,
@@ -54,7 +54,7 @@ export function streamingContext(
         clientId: `${config.streaming.clientId}-${config.streaming.instanceId}`,
       }),
     metrics: overrides.metrics ?? new StreamMetrics(),
-    stateDir: config.streaming.stateDir ?? path.join(config.lake.root, '_streaming'),
+    stateDir: config.streaming.stateDir ?? path.join(lake.metaRoot, '_streaming'),
   };
 }
 

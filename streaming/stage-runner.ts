@@ -45,8 +45,11 @@ export interface StageRuntime {
   readonly log: Logger;
   /** Keeps the group membership alive during long batches. */
   heartbeat(): Promise<void>;
-  /** Offset of the first message of the partition batch (= the last committed position). */
-  readonly batchFirstOffset: number;
+  /**
+   * Offset of the first message of this step's batch of `partition` (= the last committed
+   * position): state written at or after it came from an attempt that never committed.
+   */
+  firstOffset(partition: number): number;
   /** Encodes (validating against the topic schema) one output, keyed and with the detection header. */
   out<D extends RecordDef>(
     topic: TopicKey,
@@ -62,7 +65,11 @@ export interface Stage<T> {
   readonly name: StageName;
   readonly input: TopicKey;
   readonly inputRecord: RecordDef;
-  process(messages: StageMessage<T>[], partition: number, rt: StageRuntime): Promise<StageResult>;
+  /**
+   * Processes one step: the messages of every partition batch of one fetch (each message knows
+   * its partition; messages of one partition are in offset order), committed in one transaction.
+   */
+  process(messages: StageMessage<T>[], rt: StageRuntime): Promise<StageResult>;
   /** Partitions of the input topic this member owns after a rebalance. */
   onAssignment?(partitions: number[]): void;
   close?(): void | Promise<void>;
@@ -77,9 +84,11 @@ export interface StageDeps {
 }
 
 /**
- * Runs a stage with exactly-once read-process-write: per partition batch, the outputs, the
- * dead letters and the consumer offsets are committed in one Kafka transaction (transactional
- * id per stage instance; the inputs are read read_committed). Messages that cannot be decoded
+ * Runs a stage with exactly-once read-process-write: per step (the partition batches of one
+ * fetch), the outputs, the dead letters and the consumer offsets of every partition are committed
+ * in one Kafka transaction (transactional id per stage instance; the inputs are read
+ * read_committed), and the step's handlers return to kafkajs only after that commit, so a
+ * rebalance never hands over a partition whose offsets are in flight. Messages that cannot be decoded
  * go to the stage's DLQ at once; a batch failing after its retries is split so that only the
  * poison message goes to the DLQ and the partition keeps flowing.
  */
@@ -139,15 +148,17 @@ export class StageRunner<T> {
     this.log.info('stage stopped');
   }
 
-  private runtime(batch: InBatch): StageRuntime {
+  private runtime(batches: readonly InBatch[]): StageRuntime {
     const { topics, config, metrics } = this.deps;
+    const first = new Map<number, number>();
+    for (const b of batches) first.set(b.partition, Number(b.messages[0]?.offset ?? 0));
     return {
       topics,
       config,
       metrics,
       log: this.log,
-      heartbeat: () => batch.heartbeat(),
-      batchFirstOffset: Number(batch.messages[0]?.offset ?? 0),
+      heartbeat: () => batches[0]!.heartbeat(),
+      firstOffset: (partition) => first.get(partition) ?? 0,
       out: (topic, def, key, value, from) => ({
         topic: topics.name(topic),
         key,
@@ -157,51 +168,92 @@ export class StageRunner<T> {
     };
   }
 
-  private async handle(batch: InBatch): Promise<void> {
-    if (batch.messages.length === 0 || !batch.isRunning() || batch.isStale()) return;
+  private inbox: { batch: InBatch; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private draining = false;
+
+  /**
+   * kafkajs hands the partition batches of one fetch to concurrent handlers: they are gathered
+   * (everything that arrives in the same turn of the event loop) into one step — one
+   * stage.process call and one transaction for all of them. Steps run one at a time.
+   */
+  private handle(batch: InBatch): Promise<void> {
+    if (batch.messages.length === 0 || !batch.isRunning() || batch.isStale()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.inbox.push({ batch, resolve, reject });
+      if (this.inbox.length === 1 && !this.draining) setImmediate(() => void this.drain());
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.inbox.length > 0) {
+        const group = this.inbox.splice(0).filter((g) => {
+          if (g.batch.isRunning() && !g.batch.isStale()) return true;
+          g.resolve();
+          return false;
+        });
+        if (group.length === 0) continue;
+        try {
+          await this.step(group.map((g) => g.batch));
+          for (const g of group) g.resolve();
+        } catch (error) {
+          for (const g of group) g.reject(error);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async step(batches: readonly InBatch[]): Promise<void> {
     const started = performance.now();
     const { config, metrics } = this.deps;
     const name = this.stage.name;
-    metrics.messagesIn.inc({ stage: name }, batch.messages.length);
     const good: StageMessage<T>[] = [];
     const dead: DeadLetterInput[] = [];
-    for (const message of batch.messages) {
-      const d = decode(this.stage.inputRecord, message.value, config.streaming.maxMessageBytes);
-      if (d.ok) good.push({ value: d.value as T, message });
-      else
-        dead.push({
-          message,
-          code: d.code,
-          reason: d.reason,
-          attempts: 1,
-          recordId: recordIdOf(message.value),
-        });
+    let count = 0;
+    for (const batch of batches) {
+      count += batch.messages.length;
+      for (const message of batch.messages) {
+        const d = decode(this.stage.inputRecord, message.value, config.streaming.maxMessageBytes);
+        if (d.ok) good.push({ value: d.value as T, message });
+        else
+          dead.push({
+            message,
+            code: d.code,
+            reason: d.reason,
+            attempts: 1,
+            recordId: recordIdOf(message.value),
+          });
+      }
     }
-    const rt = this.runtime(batch);
-    // Processing is serial per stage instance (the rules' DuckDB tables are shared); commits are
-    // grouped: batches of several partitions that finish while a transaction is in flight go
-    // into the next transaction together.
-    const work = this.processing.then(() => this.processIsolating(good, batch.partition, rt));
-    this.processing = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    const result = await work;
+    metrics.messagesIn.inc({ stage: name }, count);
+    const rt = this.runtime(batches);
+    const result = await this.processIsolating(good, rt);
     dead.push(...result.dead);
-    const out = [...result.out];
+    const out = result.out;
     for (const d of dead) out.push(this.deadLetter(d));
-    for (const p of result.persists) await p();
-    const last = batch.messages[batch.messages.length - 1]!;
+    const offsets = batches.map((b) => ({
+      topic: b.topic,
+      partition: b.partition,
+      offset: String(BigInt(b.messages[b.messages.length - 1]!.offset) + 1n),
+    }));
     const commitStarted = performance.now();
-    await this.commit(out, {
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: String(BigInt(last.offset) + 1n),
-    });
-    batch.resolveOffset(last.offset);
+    // Local state (dedupe window, delivery ledger) is written while the transaction's first
+    // requests are on the wire, and is durable before the commit (EndTxn) is sent.
+    const persisted = (async () => {
+      for (const p of result.persists) await p();
+    })();
+    persisted.catch(() => undefined);
+    await this.producer!.commitTransaction(out, this.groupId, offsets, () => persisted);
+    for (const b of batches) b.resolveOffset(b.messages[b.messages.length - 1]!.offset);
     metrics.commitSeconds.observe({ stage: name }, (performance.now() - commitStarted) / 1000);
     const now = Date.now();
-    for (const m of out) metrics.messagesOut.inc({ stage: name, topic: m.topic });
+    const outByTopic = new Map<string, number>();
+    for (const m of out) outByTopic.set(m.topic, (outByTopic.get(m.topic) ?? 0) + 1);
+    for (const [topic, n] of outByTopic) metrics.messagesOut.inc({ stage: name, topic }, n);
     for (const d of dead) {
       metrics.deadLetters.inc({ stage: name, code: d.code });
       this.log.warn(
@@ -216,64 +268,24 @@ export class StageRunner<T> {
         'message sent to the dead-letter topic',
       );
     }
-    for (const m of batch.messages) metrics.stageLatency.observe({ stage: name }, (now - m.timestamp) / 1000);
-    metrics.batchSeconds.observe({ stage: name }, (performance.now() - started) / 1000);
-    metrics.lag.set(
-      { stage: name, topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-    );
-    this.log.debug(
-      { partition: batch.partition, in: batch.messages.length, out: out.length, dead: dead.length },
-      'batch committed',
-    );
-  }
-
-  private processing: Promise<void> = Promise.resolve();
-  private pending: {
-    out: OutMessage[];
-    offset: { topic: string; partition: number; offset: string };
-    resolve: () => void;
-    reject: (e: unknown) => void;
-  }[] = [];
-  private committing = false;
-
-  /** Queues a batch's outputs and offset for the next transaction; resolves once it committed. */
-  private commit(
-    out: OutMessage[],
-    offset: { topic: string; partition: number; offset: string },
-  ): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ out, offset, resolve, reject });
-      void this.flush();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.committing) return;
-    this.committing = true;
-    try {
-      while (this.pending.length > 0) {
-        const group = this.pending.splice(0);
-        try {
-          await this.producer!.commitTransaction(
-            group.flatMap((g) => g.out),
-            this.groupId,
-            group.map((g) => g.offset),
-          );
-          for (const g of group) g.resolve();
-        } catch (error) {
-          for (const g of group) g.reject(error);
-        }
-      }
-    } finally {
-      this.committing = false;
+    for (const b of batches) {
+      for (const m of b.messages) metrics.stageLatency.observe({ stage: name }, (now - m.timestamp) / 1000);
+      const last = b.messages[b.messages.length - 1]!;
+      metrics.lag.set(
+        { stage: name, topic: b.topic, partition: String(b.partition) },
+        Math.max(0, Number(BigInt(b.highWatermark) - BigInt(last.offset) - 1n)),
+      );
     }
+    metrics.batchSeconds.observe({ stage: name }, (performance.now() - started) / 1000);
+    this.log.debug(
+      { partitions: batches.map((b) => b.partition), in: count, out: out.length, dead: dead.length },
+      'step committed',
+    );
   }
 
   /** Processes with retries; on failure splits the batch so that only the failing messages are dead-lettered. */
   private async processIsolating(
     good: StageMessage<T>[],
-    partition: number,
     rt: StageRuntime,
     retry = true,
   ): Promise<{ out: OutMessage[]; dead: DeadLetterInput[]; persists: (() => void | Promise<void>)[] }> {
@@ -285,7 +297,7 @@ export class StageRunner<T> {
     try {
       const { value } = await withRetry(
         policy,
-        () => this.stage.process(good, partition, rt),
+        () => this.stage.process(good, rt),
         (error, attempt, delayMs) => {
           this.deps.metrics.retries.inc({ stage: this.stage.name });
           this.log.warn({ err: String(error), attempt, delayMs }, 'transient failure, retrying the batch');
@@ -315,8 +327,8 @@ export class StageRunner<T> {
         'batch failed; isolating the poison message(s)',
       );
       const mid = Math.ceil(good.length / 2);
-      const a = await this.processIsolating(good.slice(0, mid), partition, rt, false);
-      const b = await this.processIsolating(good.slice(mid), partition, rt, false);
+      const a = await this.processIsolating(good.slice(0, mid), rt, false);
+      const b = await this.processIsolating(good.slice(mid), rt, false);
       return {
         out: [...a.out, ...b.out],
         dead: [...a.dead, ...b.dead],

@@ -76,6 +76,8 @@ export interface TxProducer {
     messages: readonly OutMessage[],
     groupId: string,
     offsets: readonly { topic: string; partition: number; offset: string }[],
+    /** Awaited right before the commit (EndTxn); a rejection aborts the transaction. */
+    beforeCommit?: () => Promise<void>,
   ): Promise<void>;
   disconnect(): Promise<void>;
 }
@@ -140,6 +142,67 @@ function headersOf(raw: Record<string, unknown> | undefined): Record<string, str
     out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : Array.isArray(v) ? String(v[0]) : String(v);
   }
   return out;
+}
+
+interface CoordinatorLookup {
+  findGroupCoordinator(args: { groupId: string; coordinatorType?: number }): Promise<{ nodeId: number }>;
+  findBroker(args: { nodeId: number }): Promise<{ nodeId: number }>;
+}
+
+/**
+ * kafkajs looks the transaction and group coordinators up again (a FindCoordinator round trip)
+ * before every AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and EndTxn: four extra
+ * round trips per transaction. This remembers the coordinator's node for `ttlMs` (the broker
+ * connection is still checked on every use); `clear()` forgets it, e.g. after a failed commit,
+ * so a moved coordinator is found again.
+ */
+function cacheCoordinators(cluster: CoordinatorLookup, ttlMs: number): { clear(): void } {
+  const original = cluster.findGroupCoordinator.bind(cluster);
+  const cache = new Map<string, { nodeId: number; at: number }>();
+  cluster.findGroupCoordinator = async (args) => {
+    const key = `${args.coordinatorType ?? 0}:${args.groupId}`;
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < ttlMs) {
+      try {
+        return await cluster.findBroker({ nodeId: hit.nodeId });
+      } catch {
+        cache.delete(key);
+      }
+    }
+    const broker = await original(args);
+    cache.set(key, { nodeId: broker.nodeId, at: Date.now() });
+    return broker;
+  };
+  return { clear: () => cache.clear() };
+}
+
+/**
+ * Runs `create` (a kafka.producer/consumer call) and hands the cluster object kafkajs makes for
+ * it to `onCluster`. Uses kafkajs' private cluster factory; without it (another kafkajs version)
+ * `onCluster` is simply not called.
+ */
+function withClusterOf<T>(
+  kafka: object,
+  create: () => T,
+  onCluster: (cluster: CoordinatorLookup) => void,
+): T {
+  const k = kafka as Record<symbol, unknown>;
+  const sym = Object.getOwnPropertySymbols(kafka).find(
+    (x) => x.description === 'private:Kafka:createCluster',
+  );
+  const factory = sym ? k[sym] : undefined;
+  if (!sym || typeof factory !== 'function') return create();
+  k[sym] = (...args: unknown[]) => {
+    const cluster = (factory as (...a: unknown[]) => CoordinatorLookup)(...args);
+    if (typeof cluster?.findGroupCoordinator === 'function' && typeof cluster.findBroker === 'function')
+      onCluster(cluster);
+    return cluster;
+  };
+  try {
+    return create();
+  } finally {
+    k[sym] = factory;
+  }
 }
 
 /** The kafkajs-backed client. */
@@ -238,17 +301,25 @@ export function createStreamClient(options: ClientOptions): StreamClient {
     },
 
     async transactionalProducer(transactionalId) {
-      const producer: Producer = kafka.producer({
-        transactionalId,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        transactionTimeout: 60_000,
-        retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 12 },
-      });
+      let coordinators: { clear(): void } | undefined;
+      const producer: Producer = withClusterOf(
+        kafka,
+        () =>
+          kafka.producer({
+            transactionalId,
+            idempotent: true,
+            maxInFlightRequests: 1,
+            createPartitioner: Partitioners.DefaultPartitioner,
+            transactionTimeout: 60_000,
+            retry: { initialRetryTime: 2, maxRetryTime: 1_000, retries: 15 },
+          }),
+        (cluster) => {
+          coordinators = cacheCoordinators(cluster, 10_000);
+        },
+      );
       await producer.connect();
       return {
-        async commitTransaction(messages, groupId, offsets) {
+        async commitTransaction(messages, groupId, offsets, beforeCommit) {
           const tx = await producer.transaction();
           try {
             if (messages.length > 0) await tx.sendBatch({ topicMessages: toKafkaMessages(messages) });
@@ -264,8 +335,10 @@ export function createStreamClient(options: ClientOptions): StreamClient {
                 topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
               });
             }
+            await beforeCommit?.();
             await tx.commit();
           } catch (error) {
+            coordinators?.clear();
             await tx.abort().catch(() => undefined);
             throw error;
           }

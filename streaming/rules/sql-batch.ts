@@ -1,4 +1,11 @@
-import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement } from '@duckdb/node-api';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  type DuckDBInstance,
+  type DuckDBPreparedStatement,
+  dateValue,
+  timestampValue,
+} from '@duckdb/node-api';
 import type { Config } from '../../core/config.ts';
 import type { JobStatement } from '../../jobs/job.ts';
 import { duckdbMacroStatements } from '../../jobs/macros.ts';
@@ -44,6 +51,10 @@ export class SqlBatch {
   }
 
   private readonly inserts = new Map<string, DuckDBPreparedStatement>();
+  /** Column names and DuckDB types of the tables made by createTable. */
+  private readonly tableColumns = new Map<string, [string, string][]>();
+  /** Whether a createTable table may hold rows (only replaceRows writes them): skips needless DELETEs. */
+  private readonly filled = new Map<string, boolean>();
 
   private columns(def: RecordDef, extra: Record<string, string>): [string, string][] {
     return [
@@ -55,6 +66,8 @@ export class SqlBatch {
   /** Creates (or replaces) an empty temp table with the record's columns (+ extra name → type). */
   async createTable(name: string, def: RecordDef, extra: Record<string, string> = {}): Promise<void> {
     const cols = this.columns(def, extra);
+    this.tableColumns.set(name, cols);
+    this.filled.set(name, false);
     await this.conn.run(
       `CREATE OR REPLACE TEMP TABLE ${name} (${cols.map(([n, t]) => `${n} ${t}`).join(', ')})`,
     );
@@ -73,16 +86,50 @@ export class SqlBatch {
   }
 
   /**
-   * Replaces the rows of a table made by createTable with JS rows (one JSON parameter,
-   * timestamps as ISO strings).
+   * Replaces the rows of a table made by createTable with JS rows (timestamps as ISO strings).
+   * Rows go in through DuckDB's appender (no JSON round trip); a value the appender path cannot
+   * convert exactly (an unparseable timestamp, a type without a converter) sends the whole batch
+   * through the JSON insert, whose CASTs then apply (and fail) as before.
    */
   async replaceRows(name: string, rows: readonly Record<string, unknown>[]): Promise<void> {
     const insert = this.inserts.get(name);
-    if (!insert) throw new Error(`table ${name} was not created with createTable`);
-    await this.conn.run(`DELETE FROM ${name}`);
+    const cols = this.tableColumns.get(name);
+    if (!insert || !cols) throw new Error(`table ${name} was not created with createTable`);
+    if (this.filled.get(name) !== false) await this.conn.run(`DELETE FROM ${name}`);
+    this.filled.set(name, false);
     if (rows.length === 0) return;
+    this.filled.set(name, true);
+    if (await this.appendRows(name, cols, rows)) return;
+    await this.conn.run(`DELETE FROM ${name}`);
     insert.bind({ j: JSON.stringify(rows) });
     await insert.run();
+  }
+
+  private async appendRows(
+    name: string,
+    cols: readonly [string, string][],
+    rows: readonly Record<string, unknown>[],
+  ): Promise<boolean> {
+    const writers = cols.map(([, type]) => APPEND[type]);
+    if (writers.some((w) => w === undefined)) return false;
+    const appender = await this.conn.createAppender(name, 'main', 'temp');
+    try {
+      for (const row of rows) {
+        for (let c = 0; c < cols.length; c++) {
+          const v = row[cols[c]![0]];
+          if (v === null || v === undefined) appender.appendNull();
+          else if (!writers[c]!(appender, v)) {
+            appender.clear();
+            return false;
+          }
+        }
+        appender.endRow();
+      }
+      appender.flushSync();
+      return true;
+    } finally {
+      appender.closeSync();
+    }
   }
 
   /** createTable + replaceRows. */
@@ -132,6 +179,51 @@ export class SqlBatch {
     void this.instance;
   }
 }
+
+/** Appends one non-null value of a DuckDB column type; false when it cannot be converted exactly. */
+const APPEND: Record<string, ((a: DuckDBAppender, v: unknown) => boolean) | undefined> = {
+  VARCHAR: (a, v) => {
+    if (typeof v !== 'string') return false;
+    a.appendVarchar(v);
+    return true;
+  },
+  DOUBLE: (a, v) => {
+    if (typeof v !== 'number') return false;
+    a.appendDouble(v);
+    return true;
+  },
+  BIGINT: (a, v) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) return false;
+    a.appendBigInt(BigInt(v));
+    return true;
+  },
+  INTEGER: (a, v) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) return false;
+    a.appendInteger(v);
+    return true;
+  },
+  BOOLEAN: (a, v) => {
+    if (typeof v !== 'boolean') return false;
+    a.appendBoolean(v);
+    return true;
+  },
+  // Only canonical UTC ISO-8601 (what the codec and the rules produce); anything else takes the CAST path.
+  TIMESTAMP: (a, v) => {
+    if (typeof v !== 'string' || !ISO_UTC.test(v)) return false;
+    const ms = Date.parse(v);
+    if (Number.isNaN(ms)) return false;
+    a.appendTimestamp(timestampValue(BigInt(ms) * 1000n));
+    return true;
+  },
+  DATE: (a, v) => {
+    if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+    const ms = Date.parse(`${v}T00:00:00Z`);
+    if (Number.isNaN(ms)) return false;
+    a.appendDate(dateValue(ms / 86_400_000));
+    return true;
+  },
+};
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 function recordsSql(def: RecordDef, sql: string): string {
   const outer = Object.entries(def.fields)

@@ -53,11 +53,7 @@ export class EvaluateStage implements Stage<EvaluatedDealRecord> {
 
   constructor(private readonly rules: OpportunityRules) {}
 
-  async process(
-    messages: StageMessage<EvaluatedDealRecord>[],
-    _partition: number,
-    rt: StageRuntime,
-  ): Promise<StageResult> {
+  async process(messages: StageMessage<EvaluatedDealRecord>[], rt: StageRuntime): Promise<StageResult> {
     const now = new Date();
     const out = messages.flatMap(({ value, message }) => {
       const o = evaluateDeal(value, this.rules, now);

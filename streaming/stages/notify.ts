@@ -37,6 +37,7 @@ export class NotifyStage implements Stage<OpportunityRecord> {
   readonly input = 'opportunities' as const;
   readonly inputRecord = Opportunity;
   private readonly limiters = new Map<string, RateLimiter>();
+  private readonly lastCompact = new Map<number, number>();
 
   constructor(
     private readonly channels: readonly Channel[],
@@ -51,41 +52,51 @@ export class NotifyStage implements Stage<OpportunityRecord> {
     this.ledger.retainOnly(partitions);
   }
 
-  async process(
-    messages: StageMessage<OpportunityRecord>[],
-    partition: number,
-    rt: StageRuntime,
-  ): Promise<StageResult> {
+  async process(messages: StageMessage<OpportunityRecord>[], rt: StageRuntime): Promise<StageResult> {
     const out: OutMessage[] = [];
     const dead: DeadLetterInput[] = [];
     const jobs = messages.flatMap((m) => this.channels.map((c) => ({ m, c })));
     let next = 0;
+    // Ledger writes are issued the moment a channel accepts and group-committed; the step (and so
+    // its Kafka transaction) waits for all of them, the next delivery does not.
+    const durable: Promise<void>[] = [];
     const worker = async () => {
       while (next < jobs.length) {
         const { m, c } = jobs[next++]!;
-        await this.deliver(m, c, partition, rt, out, dead);
+        await this.deliver(m, c, rt, out, dead, durable);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 32, jobs.length) }, worker));
+    await Promise.all(durable);
+    // Entries older than twice the dedupe window can no longer stop a delivery: drop them (at most
+    // once a minute per partition; the file is rewritten only when it has grown).
+    const now = Date.now();
+    const windowMs = this.options.windowHours * 3_600_000;
+    for (const p of new Set(messages.map((m) => m.message.partition))) {
+      if (now - (this.lastCompact.get(p) ?? 0) < 60_000) continue;
+      this.lastCompact.set(p, now);
+      this.ledger.compact(p, (e) => now - Date.parse(e.record.delivered_at) < 2 * windowMs);
+    }
     return { out, dead };
   }
 
   private async deliver(
     m: StageMessage<OpportunityRecord>,
     channel: Channel,
-    partition: number,
     rt: StageRuntime,
     out: OutMessage[],
     dead: DeadLetterInput[],
+    durable: Promise<void>[],
   ): Promise<void> {
     const o = m.value;
     const key = `${o.deal_id}:${channel.name}`;
     const offset = Number(m.message.offset);
+    const partition = m.message.partition;
     const emit = (record: NotificationEntry) =>
       out.push(rt.out('notifications', NotificationRecord, o.deal_id, record, m.message));
     const entry = this.ledger.get(partition, key);
     if (entry) {
-      if (entry.offset >= rt.batchFirstOffset) {
+      if (entry.offset >= rt.firstOffset(partition)) {
         // Delivered by an attempt whose transaction never committed: record it now, don't resend.
         emit(entry.record);
         rt.metrics.notifications.inc({ channel: channel.name, status: 'replayed' });
@@ -134,7 +145,7 @@ export class NotifyStage implements Stage<OpportunityRecord> {
         delivered_at: new Date(now).toISOString(),
         latency_ms: Number.isFinite(detectedMs) ? now - detectedMs : null,
       };
-      await this.ledger.putAllAsync(partition, [[key, { offset, record }]]);
+      durable.push(this.ledger.putAllAsync(partition, [[key, { offset, record }]]));
       emit(record);
       rt.metrics.notifications.inc({ channel: channel.name, status: 'delivered' });
       if (Number.isFinite(detectedMs))

@@ -1,5 +1,4 @@
 import { type DealRecord, ParsedDeal, RawDeal, type RawDealRecord } from '../../schemas/index.ts';
-import type { InMessage } from '../kafka/client.ts';
 import type { CleanupRules } from '../rules/cleanup-rules.ts';
 import type { Stage, StageMessage, StageResult, StageRuntime } from '../stage-runner.ts';
 import type { PartitionStore } from '../state/partition-store.ts';
@@ -30,33 +29,34 @@ export class ParseStage implements Stage<RawDealRecord> {
     private readonly windowHours: number,
   ) {}
 
+  private readonly lastCompact = new Map<number, number>();
+
   onAssignment(partitions: number[]): void {
     this.seen.retainOnly(partitions);
   }
 
-  async process(
-    messages: StageMessage<RawDealRecord>[],
-    partition: number,
-    rt: StageRuntime,
-  ): Promise<StageResult> {
-    const byOffset = new Map<number, InMessage>();
-    for (const m of messages) byOffset.set(Number(m.message.offset), m.message);
-    const start = rt.batchFirstOffset;
+  async process(messages: StageMessage<RawDealRecord>[], rt: StageRuntime): Promise<StageResult> {
+    // Rows are numbered across the step's partitions; the rules report rows by that number.
+    const rowMessage = messages.map((m) => m.message);
     const outcome = await this.rules.run(
-      messages.map((m) => ({ raw: m.value, offset: Number(m.message.offset) })),
-      `${rt.topics.name('raw')}/${partition}`,
-      (ids) =>
+      messages.map((m, i) => ({ raw: m.value, offset: i })),
+      rt.topics.name('raw'),
+      (ids, rowsOf) =>
         ids.flatMap((deal_id) => {
-          const e = this.seen.get(partition, deal_id);
-          return e && e.offset < start ? [{ deal_id, seen_at: e.seen_at }] : [];
+          // The window state of the deal in the partition(s) it arrived on in this step.
+          for (const p of new Set(rowsOf(deal_id).map((r) => rowMessage[r]!.partition))) {
+            const e = this.seen.get(p, deal_id);
+            if (e && e.offset < rt.firstOffset(p)) return [{ deal_id, seen_at: e.seen_at }];
+          }
+          return [];
         }),
     );
     rt.metrics.duplicates.inc({ stage: this.name }, outcome.duplicates);
     const out = outcome.deals.map(({ deal, firstOffset }) =>
-      rt.out('parsed', ParsedDeal, deal.deal_id, deal as DealRecord, byOffset.get(firstOffset)),
+      rt.out('parsed', ParsedDeal, deal.deal_id, deal as DealRecord, rowMessage[firstOffset]),
     );
     const dead = outcome.rejects.map((r) => ({
-      message: byOffset.get(r.offset) ?? messages[0]!.message,
+      message: rowMessage[r.offset] ?? messages[0]!.message,
       code: r.code,
       reason: r.message,
       attempts: 1,
@@ -67,14 +67,21 @@ export class ParseStage implements Stage<RawDealRecord> {
       out,
       dead,
       persist: async () => {
-        await this.seen.putAllAsync(
-          partition,
-          outcome.deals.map(({ deal, firstOffset }) => [
-            deal.deal_id,
-            { seen_at: deal.seen_at, offset: firstOffset },
-          ]),
-        );
-        this.seen.compact(partition, (v) => Date.now() - Date.parse(v.seen_at) < 2 * windowMs);
+        const byPartition = new Map<number, [string, SeenDeal][]>();
+        for (const { deal, firstOffset } of outcome.deals) {
+          const m = rowMessage[firstOffset]!;
+          const list = byPartition.get(m.partition) ?? [];
+          byPartition.set(m.partition, list);
+          list.push([deal.deal_id, { seen_at: deal.seen_at, offset: Number(m.offset) }]);
+        }
+        await Promise.all([...byPartition].map(([p, entries]) => this.seen.putAllAsync(p, entries)));
+        // Expiring the window walks the whole partition's state: at most once a minute.
+        const now = Date.now();
+        for (const p of byPartition.keys()) {
+          if (now - (this.lastCompact.get(p) ?? 0) < 60_000) continue;
+          this.lastCompact.set(p, now);
+          this.seen.compact(p, (v) => now - Date.parse(v.seen_at) < 2 * windowMs);
+        }
       },
     };
   }

@@ -14,11 +14,7 @@ export class PriceStage implements Stage<DealRecord> {
 
   constructor(private readonly ensemble: EnsembleEstimator) {}
 
-  async process(
-    messages: StageMessage<DealRecord>[],
-    _partition: number,
-    rt: StageRuntime,
-  ): Promise<StageResult> {
+  async process(messages: StageMessage<DealRecord>[], rt: StageRuntime): Promise<StageResult> {
     const estimates = await this.ensemble.estimate(messages.map((m) => m.value));
     const now = new Date().toISOString();
     const out = messages.map(({ value: deal, message }) => {

@@ -1,14 +1,19 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
+  write,
   writeSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const writeAsync = promisify(write);
+const datasyncAsync = promisify(fdatasync);
 
 import path from 'node:path';
 
@@ -37,6 +42,8 @@ export class PartitionStore<V> {
     let map = this.loaded.get(partition);
     if (map) return map;
     map = new Map();
+    // (Re)loading after a reassignment: another instance may have compacted (replaced) the file.
+    if (!this.queues.get(partition)?.busy) this.closeAppend(partition);
     let count = 0;
     const file = this.file(partition);
     if (existsSync(file)) {
@@ -114,15 +121,17 @@ export class PartitionStore<V> {
         const lines = q.lines.splice(0);
         const waiters = q.waiters.splice(0);
         try {
-          const fh = await open(this.file(partition), 'a');
-          try {
-            await fh.write(`${lines.join('\n')}\n`);
-            await fh.datasync();
-          } finally {
-            await fh.close();
+          let fd = this.appendFds.get(partition);
+          if (fd === undefined) {
+            fd = openSync(this.file(partition), 'a');
+            this.appendFds.set(partition, fd);
           }
+          const data = Buffer.from(`${lines.join('\n')}\n`);
+          for (let at = 0; at < data.length; ) at += (await writeAsync(fd, data, at)).bytesWritten;
+          await datasyncAsync(fd);
           for (const w of waiters) w.resolve();
         } catch (error) {
+          this.closeAppend(partition);
           for (const w of waiters) w.reject(error);
         }
       }
@@ -131,9 +140,27 @@ export class PartitionStore<V> {
     }
   }
 
+  /** Append descriptors kept open between group commits (closed on compaction and release). */
+  private readonly appendFds = new Map<number, number>();
+
+  private closeAppend(partition: number): void {
+    const fd = this.appendFds.get(partition);
+    if (fd === undefined) return;
+    this.appendFds.delete(partition);
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+
   /** Drops the in-memory copy of partitions this member no longer owns (reloaded on reassignment). */
   retainOnly(partitions: readonly number[]): void {
-    for (const p of [...this.loaded.keys()]) if (!partitions.includes(p)) this.loaded.delete(p);
+    for (const p of [...this.loaded.keys()])
+      if (!partitions.includes(p)) {
+        this.loaded.delete(p);
+        if (!this.queues.get(p)?.busy) this.closeAppend(p);
+      }
   }
 
   /** Rewrites a partition's file with only the entries `keep` accepts, when it has grown. */
@@ -153,6 +180,7 @@ export class PartitionStore<V> {
     } finally {
       closeSync(fd);
     }
+    this.closeAppend(partition); // the next append opens the new file
     renameSync(tmp, file);
     this.lines.set(partition, map.size);
   }

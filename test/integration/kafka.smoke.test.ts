@@ -5,7 +5,7 @@
  * aborted ones stay invisible.
  */
 import { randomUUID } from 'node:crypto';
-import { type Consumer, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { type Admin, type Consumer, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
 import { servicesFor } from '../services/index.js';
 
@@ -19,6 +19,27 @@ function client(): Kafka {
     // ERROR level; real failures still surface as rejected promises.
     logLevel: logLevel.NOTHING,
   });
+}
+
+/**
+ * Creates a topic and waits (bounded) until every partition has a leader. kafkajs' own
+ * waitForLeaders gives up when the KRaft broker briefly answers UNKNOWN_TOPIC_OR_PARTITION for a
+ * topic it has just created (seen in CI), so poll the metadata ourselves.
+ */
+async function createTopic(admin: Admin, topic: string, numPartitions: number): Promise<boolean> {
+  const created = await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: false });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = meta.topics[0]?.partitions ?? [];
+      if (parts.length === numPartitions && parts.every((p) => p.leader >= 0)) return created;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Collects `count` message values (bounded by timeoutMs), then stops the consumer. */
@@ -72,9 +93,7 @@ svc.describe('kafka smoke (real broker)', () => {
     const admin = kafka.admin();
     opened.push(admin);
     await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true })).toBe(
-      true,
-    );
+    expect(await createTopic(admin, topic, 2)).toBe(true);
     expect(await admin.listTopics()).toContain(topic);
 
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -100,7 +119,7 @@ svc.describe('kafka smoke (real broker)', () => {
     const admin = kafka.admin();
     opened.push(admin);
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopic(admin, topic, 1);
 
     const producer = kafka.producer({
       transactionalId: `smoke-tx-${randomUUID().slice(0, 8)}`,
