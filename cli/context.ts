@@ -25,5 +25,11 @@ export function contextOf(command: Command, out: NodeJS.WritableStream): CliCont
   const isTty = Boolean((process.stderr as NodeJS.WriteStream).isTTY);
   // On a terminal the progress display tells the story; JSON logs are for pipes and schedulers.
   const level = g.logLevel ?? process.env.DEALFINDER_LOG_LEVEL ?? (isTty ? 'warn' : 'info');
-  return { config, lake: new Lake(config.lake.root), log: createLogger({}, level), out, isTty };
+  return {
+    config,
+    lake: new Lake(config.lake.root, { metaRoot: config.lake.metaRoot }),
+    log: createLogger({}, level),
+    out,
+    isTty,
+  };
 }

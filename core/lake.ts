@@ -72,52 +72,97 @@ export function dateRange(from: string, to: string): string[] {
   return out;
 }
 
+/** `s3://bucket/prefix` (or any `scheme://…` URI) rather than a local folder. */
+export function isUriRoot(root: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(root);
+}
+
 /**
- * The local-folder lake. Partitions are replaced atomically: outputs are written to
- * _staging/<run>/..., the old partition is moved to _trash/<run>/..., the new one renamed in,
- * and the trash removed. A crash between the renames is repaired by recover().
+ * Joins path segments onto a lake root. Local roots use the platform's path.join; URI roots
+ * (s3://bucket/prefix) keep their scheme and authority and join with "/" (path.join would turn
+ * `s3://b/k` into `s3:/b/k`).
+ */
+export function joinLakePath(root: string, ...parts: string[]): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/i.exec(root);
+  if (!m) return path.join(root, ...parts);
+  const rest = path.posix.join(m[2]!, ...parts);
+  return `${m[1]}${rest === '.' ? '' : rest.replace(/\/$/, '')}`;
+}
+
+/** Where a URI lake keeps its run ledger when none is given: a local folder named after the lake. */
+export function defaultMetaRoot(root: string, cwd = process.cwd()): string {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(root);
+  if (!m) return root;
+  const safe = `${m[1]}/${m[2]}`.split('/').filter((s) => s && s !== '.' && s !== '..');
+  return path.resolve(cwd, '.dealfinder', 'meta', ...safe);
+}
+
+export interface LakeOptions {
+  /**
+   * Local folder of the lake's metadata (`_meta`: the run ledger). Default: the root itself for a
+   * local lake; for an s3:// lake, `./.dealfinder/meta/s3/<bucket>/<prefix>` (config `lake.metaRoot`).
+   */
+  readonly metaRoot?: string | undefined;
+}
+
+/**
+ * The lake. A local folder (default) or an s3:// root. Partitions of a local lake are replaced
+ * atomically: outputs are written to _staging/<run>/..., the old partition is moved to
+ * _trash/<run>/..., the new one renamed in, and the trash removed. A crash between the renames is
+ * repaired by recover(). On an s3:// root, paths are URIs (for engines that read and write S3:
+ * DuckDB with httpfs, Spark on EMR), listing here finds nothing, and commit is refused (the EMR
+ * runner writes its partitions in place with dynamic partition overwrite).
  */
 export class Lake {
-  constructor(readonly root: string) {}
+  readonly metaRoot: string;
+  readonly remote: boolean;
+
+  constructor(
+    readonly root: string,
+    options: LakeOptions = {},
+  ) {
+    this.remote = isUriRoot(root);
+    this.metaRoot = options.metaRoot ?? (this.remote ? defaultMetaRoot(root) : root);
+  }
 
   tableDir(table: TableName): string {
-    return path.join(this.root, TABLES[table].path);
+    return joinLakePath(this.root, TABLES[table].path);
+  }
+
+  /** Path of a partition relative to the root ("deals/dt=2026-01-02", "quarantine/dt=…/step=cleanup"). */
+  partitionPath(table: TableName, date?: string, sub?: string): string {
+    const def: TableDef = TABLES[table];
+    const parts: string[] = [def.path];
+    if (def.partitioned) {
+      if (!date) throw new Error(`table ${table} is partitioned: a date is required`);
+      parts.push(`dt=${assertDate(date)}`);
+    }
+    if (def.subpartition && sub) parts.push(`${def.subpartition}=${sub}`);
+    return parts.join('/');
   }
 
   partitionDir(table: TableName, date?: string, sub?: string): string {
-    const def: TableDef = TABLES[table];
-    let dir = this.tableDir(table);
-    if (def.partitioned) {
-      if (!date) throw new Error(`table ${table} is partitioned: a date is required`);
-      dir = path.join(dir, `dt=${assertDate(date)}`);
-    }
-    if (def.subpartition && sub) dir = path.join(dir, `${def.subpartition}=${sub}`);
-    return dir;
+    return joinLakePath(this.root, ...this.partitionPath(table, date, sub).split('/'));
   }
 
   stagingDir(runId: string, table: TableName, date?: string, sub?: string): string {
-    return path.join(
-      this.root,
-      '_staging',
-      runId,
-      path.relative(this.root, this.partitionDir(table, date, sub)),
-    );
+    return joinLakePath(this.root, '_staging', runId, ...this.partitionPath(table, date, sub).split('/'));
   }
 
   metaDir(...parts: string[]): string {
-    return path.join(this.root, '_meta', ...parts);
+    return path.join(this.metaRoot, '_meta', ...parts);
   }
 
   /** Parquet files of one partition (empty when the partition does not exist). */
   partitionFiles(table: TableName, date?: string, sub?: string): string[] {
-    const dir = this.partitionDir(table, date, sub);
-    return listParquet(dir);
+    if (this.remote) return []; // not listable from here: URI lakes are read by the engines
+    return listParquet(this.partitionDir(table, date, sub));
   }
 
   /** Dates that have a partition of `table`, ascending. */
   partitionDates(table: TableName): string[] {
     const dir = this.tableDir(table);
-    if (!existsSync(dir)) return [];
+    if (this.remote || !existsSync(dir)) return [];
     return readdirSync(dir)
       .filter((n) => n.startsWith('dt='))
       .map((n) => n.slice(3))
@@ -127,6 +172,10 @@ export class Lake {
 
   /** Atomically replaces the partition at `finalDir` with the folder `stagingDir`. */
   commit(runId: string, stagingDir: string, finalDir: string): void {
+    if (this.remote)
+      throw new Error(
+        `cannot commit ${finalDir}: partitions of an s3:// lake are written in place (no atomic rename on S3)`,
+      );
     mkdirSync(path.dirname(finalDir), { recursive: true });
     let trashed: string | undefined;
     if (existsSync(finalDir)) {
@@ -142,6 +191,7 @@ export class Lake {
 
   /** Removes the run's (now empty) staging and trash folders after it succeeded. */
   finish(runId: string): void {
+    if (this.remote) return;
     for (const area of ['_staging', '_trash']) {
       rmSync(path.join(this.root, area, runId), { recursive: true, force: true });
       const dir = path.join(this.root, area);
@@ -157,6 +207,7 @@ export class Lake {
   recover(activeRunId?: string): { restored: string[]; cleaned: string[] } {
     const restored: string[] = [];
     const cleaned: string[] = [];
+    if (this.remote) return { restored, cleaned };
     const trashRoot = path.join(this.root, '_trash');
     for (const run of safeReaddir(trashRoot)) {
       for (const rel of leafPartitions(path.join(trashRoot, run))) {

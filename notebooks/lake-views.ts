@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { type Lake, TABLES, type TableDef, type TableName } from '../core/lake.ts';
+import { joinLakePath, type Lake, TABLES, type TableDef, type TableName } from '../core/lake.ts';
 import { sqlString } from '../jobs/sql-text.ts';
 import { sqlTypeOf } from '../schemas/index.ts';
 
@@ -15,9 +15,11 @@ export async function registerLakeViews(conn: DuckDBConnection, lake: Lake): Pro
   for (const name of Object.keys(TABLES) as TableName[]) {
     const table: TableDef = TABLES[name];
     const dir = lake.tableDir(name);
-    const glob = path.join(
+    const glob = joinLakePath(
       dir,
-      table.partitioned ? (table.subpartition ? '*/*/*.parquet' : '*/*.parquet') : '*.parquet',
+      ...(table.partitioned ? (table.subpartition ? '*/*/*.parquet' : '*/*.parquet') : '*.parquet').split(
+        '/',
+      ),
     );
     const cols = Object.entries(table.record.fields).map(
       ([n, s]) => `CAST(${n} AS ${sqlTypeOf(s, 'duckdb')}) AS ${n}`,

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { UsageError } from '../core/errors.ts';
 import { addDays, assertDate, type Lake } from '../core/lake.ts';
 import { sqlString } from '../jobs/sql-text.ts';
 import { Product, RawDeal, sqlProjectionOf } from '../schemas/index.ts';
@@ -43,6 +44,11 @@ export async function generateSample(
   runId = 'sample',
 ): Promise<SampleResult> {
   assertDate(options.endDate);
+  if (lake.remote)
+    throw new UsageError(
+      `sample data is generated into a local lake, not ${lake.root}`,
+      'generate into a local folder (--lake ./lake) and copy it up, e.g. `aws s3 sync ./lake/raw s3://bucket/lake/raw`',
+    );
   const seed = Math.trunc(options.seed);
   await conn.run(
     `CREATE OR REPLACE TEMP MACRO rnd(a, b, salt) AS (hash(a, b, salt, ${seed}) % 1000003) / 1000003.0`,

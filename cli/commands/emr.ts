@@ -11,10 +11,11 @@ import { Command } from 'commander';
 import { awsClients } from '../../core/aws.ts';
 import { UsageError } from '../../core/errors.ts';
 import { yesterdayUtc } from '../../core/lake.ts';
-import { planJob } from '../../jobs/plan.ts';
+import { SPARK_RUNNER } from '../../jobs/engines/spark.ts';
 import { JOBS, jobByName, topologicalOrder } from '../../jobs/registry.ts';
 import { fetchStepStderr } from '../../pipelines/emr/logs.ts';
 import { dryRunEmr } from '../../pipelines/emr/orchestrator.ts';
+import { emrPlansOf } from '../../pipelines/emr/plans.ts';
 import { logUriOf } from '../../pipelines/emr/requests.ts';
 import { Ledger } from '../../pipelines/ledger.ts';
 import { contextOf } from '../context.ts';
@@ -41,7 +42,7 @@ export function emrCommand(io: CliIo): Command {
     )
     .option('-d, --date <YYYY-MM-DD>', 'data date (default: yesterday, UTC)', parseDate)
     .option('--only <jobs...>', 'only these jobs')
-    .option('--runner <file>', 'PySpark runner to upload', 'jobs/spark/runner.py')
+    .option('--runner <file>', 'PySpark runner to upload', SPARK_RUNNER)
     .option('--plans <file>', 'plans JSON to upload (default: planned now from the lake)')
     .action(async (opts, command: Command) => {
       const ctx = contextOf(command, io.out);
@@ -52,7 +53,7 @@ export function emrCommand(io: CliIo): Command {
       const runId = Ledger.newRunId(date);
       const plans = opts.plans
         ? JSON.parse(readFileSync(opts.plans, 'utf8'))
-        : jobs.map((job) => planJob(job, { lake: ctx.lake, config: ctx.config, runId, runDate: date }));
+        : emrPlansOf(jobs, { config: ctx.config, runId, date });
       const requests = await dryRunEmr({
         config: ctx.config,
         runId,

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import Table from 'cli-table3';
 import { Command, Option } from 'commander';
+import { awsClients } from '../../core/aws.ts';
 import { UsageError } from '../../core/errors.ts';
 import {
+  type BulkFormat,
   DEFAULT_OPTIONS,
   type Engine,
   type MigrationParams,
@@ -60,8 +62,23 @@ function addOptions(c: Command): Command {
       new Option('--engine <engine>', 'k-NN engine').choices(['lucene', 'faiss', 'nmslib']).default('lucene'),
     )
     .option('--shards <n>', 'primary shards of the new index', int('--shards'), 1)
+    .addOption(
+      new Option('--bulk-format <format>', 'bulk body encoding: smile (binary float32, faster) or json')
+        .choices(['smile', 'json'])
+        .default('smile'),
+    )
+    .option('--hnsw-m <n>', "HNSW m of the new index (default: the source collection's)", int('--hnsw-m'))
+    .option(
+      '--ef-construction <n>',
+      "HNSW ef_construction of the new index (default: the source collection's)",
+      int('--ef-construction'),
+    )
     .option('--replicas <n>', 'replicas restored after the load', int('--replicas'), 1)
     .option('--refresh-interval <t>', 'refresh interval restored after the load', '1s')
+    .option(
+      '--staging <s3-uri>',
+      'keep the export/transform Parquet files and manifests in S3 (s3://bucket/prefix; aws config for endpoint/region) instead of the state directory',
+    )
     .option('--batch-size <n>', 'records per export batch / Parquet file', int('--batch-size'), 1000)
     .option(
       '--dimension <n|any>',
@@ -124,9 +141,13 @@ interface Opts {
   alias: string;
   engine: Engine;
   shards: number;
+  bulkFormat: BulkFormat;
+  hnswM?: number;
+  efConstruction?: number;
   replicas: number;
   refreshInterval: string;
   batchSize: number;
+  staging?: string;
   dimension: string;
   concurrency: number;
   recallMin: number;
@@ -173,10 +194,17 @@ function phaseContext(io: CliIo, command: Command, opts: Opts): PhaseContext {
           shards: opts.shards,
           replicas: opts.replicas,
           refreshInterval: opts.refreshInterval,
+          bulkFormat: opts.bulkFormat,
+          ...(opts.hnswM !== undefined || opts.efConstruction !== undefined
+            ? { hnsw: { m: opts.hnswM, efConstruction: opts.efConstruction } }
+            : {}),
         },
         batchSize: opts.batchSize,
+        ...(opts.staging ? { staging: opts.staging.replace(/\/+$/, '') } : {}),
         expectedDimension: dimension,
       };
+  if (opts.staging && !/^s3a?:\/\/[^/]+/.test(opts.staging))
+    throw new UsageError(`--staging must be an s3://bucket/prefix URI, not ${opts.staging}`);
   if (store) {
     // Explicit identity flags must match the stored migration.
     const given: MigrationParams = {
@@ -202,6 +230,7 @@ function phaseContext(io: CliIo, command: Command, opts: Opts): PhaseContext {
     seed: opts.seed,
     force: Boolean(opts.force),
     python: opts.python,
+    s3: params.staging ? awsClients(cli.config).s3 : undefined,
   };
   const progressStream = process.stderr;
   return {

@@ -1,8 +1,16 @@
+import path from 'node:path';
 import { Command, Option } from 'commander';
+import { awsClients } from '../../core/aws.ts';
+import type { Config } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
-import { assertDate, yesterdayUtc } from '../../core/lake.ts';
+import { assertDate, Lake, yesterdayUtc } from '../../core/lake.ts';
 import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
-import { runNightly } from '../../pipelines/index.ts';
+import { SPARK_RUNNER, sparkPlanOf } from '../../jobs/engines/spark.ts';
+import { planJob } from '../../jobs/plan.ts';
+import { nightlyJobs, runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';
+import { dryRunEmr } from '../../pipelines/emr/orchestrator.ts';
+import { emrPlansOf } from '../../pipelines/emr/plans.ts';
+import { Ledger, runNightly } from '../../pipelines/index.ts';
 import { contextOf } from '../context.ts';
 import type { CliIo } from '../main.ts';
 import { renderSummary, stepsJson, ttyProgress } from '../render.ts';
@@ -22,6 +30,32 @@ export function parseCount(value: string): number {
   return n;
 }
 
+/** Minutes, > 0 (fractions allowed). */
+export function parseMinutes(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`"${value}" is not a number of minutes`);
+  return n;
+}
+
+const CLUSTER_ID = /^j-[A-Z0-9]+$/;
+
+/** The config with the EMR flags of `nightly` applied. */
+function emrConfigOf(config: Config, opts: { clusterId?: string; deadline?: number }): Config {
+  if (opts.clusterId !== undefined && !CLUSTER_ID.test(opts.clusterId))
+    throw new UsageError(
+      `"${opts.clusterId}" is not an EMR cluster id`,
+      'cluster ids look like j-1ABCDEF2GHIJK',
+    );
+  return {
+    ...config,
+    emr: {
+      ...config.emr,
+      ...(opts.clusterId ? { existingClusterId: opts.clusterId } : {}),
+      ...(opts.deadline !== undefined ? { deadlineMinutes: opts.deadline } : {}),
+    },
+  };
+}
+
 export function nightlyCommand(io: CliIo): Command {
   return new Command('nightly')
     .description(
@@ -31,14 +65,35 @@ export function nightlyCommand(io: CliIo): Command {
     .addOption(
       new Option(
         '-e, --engine <engine>',
-        'execution engine (spark: local spark-submit; EMR: see `dealctl emr`)',
+        'execution engine: duckdb (in-process), spark (local spark-submit), emr (Spark steps on AWS EMR; lake.root must be s3://)',
       )
-        .choices([...ENGINE_NAMES])
+        .choices([...ENGINE_NAMES, 'emr'])
         .default('duckdb'),
+    )
+    .option(
+      '--dry-run',
+      'print what would run, as JSON, and exit: the job plans (duckdb, spark) or the exact S3/Glue/EMR requests (emr); no AWS call, nothing written',
     )
     .option('--resume <run-id>', 'continue a failed run: keep its succeeded steps, rerun the rest')
     .option('--force', 'recompute steps even when their inputs are unchanged since the last run')
     .option('--only <jobs...>', 'run only these jobs')
+    .option(
+      '--cluster-id <j-…>',
+      'emr: add the steps to this running cluster (default: emr.existingClusterId, else a transient cluster)',
+    )
+    .option(
+      '--no-wait',
+      'emr: return once the steps are submitted (ledger: steps running; follow with `dealctl emr status`)',
+    )
+    .option(
+      '--deadline <minutes>',
+      'emr: stop waiting (cancel steps, terminate a transient cluster) after this long (default emr.deadlineMinutes)',
+      parseMinutes,
+    )
+    .option(
+      '--runner <file>',
+      'emr: PySpark runner to upload (default: jobs/spark/runner.py of this installation)',
+    )
     .option(
       '--sample',
       'seed the lake with generated sample data (and the bundled RSS feed) for the date and the days before it, then run',
@@ -51,6 +106,20 @@ export function nightlyCommand(io: CliIo): Command {
     .action(async (opts, command: Command) => {
       const ctx = contextOf(command, io.out);
       const date: string = opts.date ?? yesterdayUtc();
+      if (opts.engine !== 'emr') {
+        for (const flag of ['clusterId', 'deadline'] as const)
+          if (opts[flag] !== undefined)
+            throw new UsageError(`--${flag === 'clusterId' ? 'cluster-id' : flag} needs --engine emr`);
+        if (opts.wait === false) throw new UsageError('--no-wait needs --engine emr');
+      }
+      if (opts.dryRun) {
+        io.out.write(`${JSON.stringify(await dryRun(opts, ctx.config, ctx.lake, date), null, 2)}\n`);
+        return;
+      }
+      if (opts.engine === 'emr') {
+        await nightlyOnEmr(io, ctx, opts, date);
+        return;
+      }
       const engine = await createEngine(opts.engine, ctx.config);
       try {
         const dates = [date];
@@ -104,4 +173,117 @@ export function nightlyCommand(io: CliIo): Command {
         await engine.close();
       }
     });
+}
+
+interface NightlyOpts {
+  engine: string;
+  only?: string[];
+  clusterId?: string;
+  deadline?: number;
+  wait: boolean;
+  runner?: string;
+  resume?: string;
+  sample?: boolean;
+  json?: boolean;
+}
+
+/** --dry-run: the plans (local engines) or the EMR run's requests, as plain data. */
+async function dryRun(opts: NightlyOpts, config: Config, lake: Lake, date: string): Promise<unknown> {
+  const jobs = nightlyJobs(opts.only);
+  const runId = opts.resume ?? Ledger.newRunId(date);
+  if (opts.engine === 'emr') {
+    const emrConfig = emrConfigOf(config, opts);
+    return dryRunEmr({
+      config: emrConfig,
+      runId,
+      date,
+      jobs: jobs.map((j) => j.name),
+      runnerFile: opts.runner ? path.resolve(opts.runner) : SPARK_RUNNER,
+      plans: emrPlansOf(jobs, { config: emrConfig, runId, date, lake }),
+    });
+  }
+  const plans = jobs.map((job) => {
+    const plan = planJob(job, { lake, config, runId, runDate: date });
+    return opts.engine === 'spark' ? sparkPlanOf(plan) : plan;
+  });
+  return {
+    engine: opts.engine,
+    date,
+    runId,
+    note: 'input files as the lake holds them now: files that earlier steps of this run would write are not listed yet (the run plans each job when it starts)',
+    plans,
+  };
+}
+
+async function nightlyOnEmr(
+  io: CliIo,
+  ctx: ReturnType<typeof contextOf>,
+  opts: NightlyOpts,
+  date: string,
+): Promise<void> {
+  if (opts.sample)
+    throw new UsageError(
+      '--sample needs a local lake',
+      'seed with --engine duckdb, then copy the lake to S3',
+    );
+  const config = emrConfigOf(ctx.config, opts);
+  const lake = new Lake(config.lake.root, { metaRoot: config.lake.metaRoot });
+  const clients = awsClients(config);
+  const ac = new AbortController();
+  const onSigint = () => {
+    io.err.write('\ninterrupted: cancelling the run’s EMR steps (again to quit at once)…\n');
+    ac.abort();
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    const progress = ctx.isTty && !opts.json ? ttyProgress(process.stderr) : undefined;
+    const summary = await runNightlyOnEmr({
+      date,
+      config,
+      lake,
+      log: ctx.log,
+      clients,
+      only: opts.only,
+      wait: opts.wait,
+      runnerFile: opts.runner ? path.resolve(opts.runner) : SPARK_RUNNER,
+      resume: opts.resume,
+      signal: ac.signal,
+      progress,
+    });
+    if (opts.json) {
+      const { emr, error, ...rest } = summary;
+      io.out.write(
+        `${JSON.stringify(
+          {
+            ...rest,
+            error: error ? { code: error.code, message: error.message } : undefined,
+            steps: stepsJson(summary.steps),
+            timings: emr?.timings,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    } else {
+      io.out.write(renderSummary(summary, config.lake.root));
+      if (summary.clusterId)
+        io.out.write(
+          `EMR cluster ${summary.clusterId}: ${Object.entries(summary.stepIds)
+            .map(([job, id]) => `${job} ${id}`)
+            .join(', ')}\n`,
+        );
+      if (summary.status === 'failed')
+        io.out.write(
+          `(on EMR: dealctl nightly --engine emr --date ${summary.date} --resume ${summary.runId})\n`,
+        );
+      if (summary.state === 'submitted')
+        io.out.write(`Submitted, not waited for: follow with dealctl emr status ${summary.clusterId}\n`);
+    }
+    if (summary.error) process.exitCode = summary.error.exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    clients.destroy();
+  }
 }

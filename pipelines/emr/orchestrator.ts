@@ -75,6 +75,10 @@ export interface EmrRunInput {
   readonly log?: EmrLog;
   /** Step state changes, e.g. to write the run ledger. */
   readonly onStep?: (job: string, step: StepStatus) => void;
+  /** Once the steps exist: the cluster and each job's step id, in submission order. */
+  readonly onSubmitted?: (clusterId: string, steps: readonly { job: string; id: string }[]) => void;
+  /** false: return right after submission (no polling, no Glue partitions). Default true. */
+  readonly wait?: boolean;
   /** How long to look for a failed step's stderr in S3 (EMR uploads logs every ~5 min). */
   readonly stderrFetch?: { attempts: number; waitMs: number };
   readonly now?: () => number;
@@ -259,7 +263,28 @@ export async function runOnEmr(clients: AwsClients, input: EmrRunInput): Promise
     );
   }
   log.info({ clusterId, transient, stepIds }, 'emr: steps submitted');
+  input.onSubmitted?.(
+    clusterId,
+    stepIds.map((id, i) => ({ job: spec.jobs[i]!, id })),
+  );
   const t3 = performance.now();
+  if (input.wait === false) {
+    return {
+      clusterId,
+      transient,
+      steps: stepIds.map((id, i) => ({ id, name: stepName(spec.jobs[i]!, spec.runId), state: 'PENDING' })),
+      uploads,
+      catalog,
+      partitions: undefined,
+      timings: {
+        uploadMs: Math.round(t1 - t0),
+        catalogMs: Math.round(t2 - t1),
+        submitMs: Math.round(t3 - t2),
+        waitMs: 0,
+        partitionsMs: 0,
+      },
+    };
+  }
   const jobOf = new Map(stepIds.map((id, i) => [id, spec.jobs[i]!]));
   const deadlineMs = config.emr.deadlineMinutes * 60_000;
 

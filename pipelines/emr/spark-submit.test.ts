@@ -81,7 +81,7 @@ describe('EMR request inputs', () => {
       ['enrichment [run-1]', 'TERMINATE_CLUSTER', 'command-runner.jar'],
     ]);
     expect(input.Steps?.[1]?.HadoopJarStep?.Args).toEqual(
-      sparkSubmitArgs({ runner, plans, job: 'enrichment', deployMode: 'cluster', conf: {} }),
+      sparkSubmitArgs({ runner, plans, job: 'enrichment', deployMode: 'client', conf: {} }),
     );
   });
 

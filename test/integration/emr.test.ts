@@ -178,7 +178,7 @@ svc.describe('EMR orchestration on moto', () => {
         plans: prepared.spec.plansUri,
         job: 'features',
         result: `s3://${bucket}/df/runs/run-t1/results/features.json`,
-        deployMode: 'cluster',
+        deployMode: config.emr.deployMode,
         conf: {},
       }),
     );

@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, expect, it } from 'vitest';
 import { awsClients } from '../../core/aws.ts';
 import { type Config, loadConfig } from '../../core/config.ts';
-import { TABLES } from '../../core/lake.ts';
+import { Lake, TABLES } from '../../core/lake.ts';
 import { configureDuckDbS3, duckDbS3Statements } from '../../pipelines/s3/duckdb-s3.ts';
 import { Deal, sqlProjectionOf, sqlTypeOf } from '../../schemas/index.ts';
 import { DuckdbExtensionUnavailableError, duckdbExtensionDir } from '../services/duckdb-ext.js';
@@ -134,5 +134,51 @@ svc.describe('DuckDB on an s3:// lake (moto)', () => {
     const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'lake/' }));
     clients.destroy();
     expect(listed.Contents?.map((o) => o.Key)).toEqual(['lake/deals/dt=2026-01-02/part-0.parquet']);
+  });
+
+  it("Lake paths on the s3:// root are the objects' URIs (staging, partitions, sub-partitions)", async (ctx) => {
+    if (unavailable) ctx.skip(unavailable);
+    const lake = new Lake(config.lake.root);
+    const date = '2026-01-03';
+    // path.join would have made these s3:/bucket/…, which DuckDB and Spark take for a local path.
+    const targets = [
+      lake.partitionDir('quarantine', date, 'cleanup'),
+      lake.stagingDir('run-1', 'enriched_deals', date),
+      lake.partitionDir('products'),
+    ];
+    expect(targets).toEqual([
+      `s3://${bucket}/lake/quarantine/dt=${date}/step=cleanup`,
+      `s3://${bucket}/lake/_staging/run-1/enriched_deals/dt=${date}`,
+      `s3://${bucket}/lake/catalog/products`,
+    ]);
+    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false' });
+    const connection = await instance.connect();
+    try {
+      await configureDuckDbS3(connection, config, { extensionDirectory });
+      for (const [i, dir] of targets.entries())
+        await connection.run(
+          `COPY (SELECT ${i} AS n FROM range(${i + 1})) TO '${dir}/part-0.parquet' (FORMAT parquet)`,
+        );
+      const counts = [];
+      for (const dir of targets)
+        counts.push(
+          (
+            await connection.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${dir}/*.parquet')`)
+          ).getRowObjectsJson()[0]?.n,
+        );
+      expect(counts).toEqual(['1', '2', '3']);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+    const clients = awsClients(config);
+    const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'lake/' }));
+    clients.destroy();
+    expect(listed.Contents?.map((o) => o.Key).filter((k) => !k?.startsWith('lake/deals/'))).toEqual([
+      'lake/_staging/run-1/enriched_deals/dt=2026-01-03/part-0.parquet',
+      'lake/catalog/products/part-0.parquet',
+      'lake/quarantine/dt=2026-01-03/step=cleanup/part-0.parquet',
+    ]);
+    expect(lake.partitionFiles('quarantine', date, 'cleanup')).toEqual([]); // remote: not listed from here
   });
 });
