@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'migration-refused'
   | 'migration-gate-failed'
   | 'migration-busy'
+  | 'migration-dimension-mismatch'
+  | 'migration-source-unreadable'
   | 'emr-step-failed'
   | 'emr-cluster-failed'
   | 'emr-deadline'

@@ -1,7 +1,7 @@
 /** Phase 1: read the source completely and describe it; refuse what cannot be migrated. */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fmt, type PhaseContext, sourceOf } from './context.ts';
+import { fmt, type PhaseContext, readChunkOf, sourceOf } from './context.ts';
 import { firstNonFinite, isZeroVector } from './records.ts';
 import { isHttpLocation, type SpaceName, spaceOf } from './source.ts';
 import { writeFileAtomic } from './state.ts';
@@ -72,8 +72,27 @@ export async function assess(ctx: PhaseContext): Promise<AssessReport> {
     let bytes = 0;
     let seen = 0;
     const bar = ctx.progress('assess', col.count, 'records');
-    for (let offset = 0; ; offset += params.batchSize) {
-      const b = await source.get(col.name, offset, params.batchSize);
+    const chunk = readChunkOf(params.batchSize);
+    for (let offset = 0; ; offset += chunk) {
+      if (source.stats) {
+        // A directory source computes the figures next to the data (numpy): no vector transfer.
+        const st = await source.stats(col.name, offset, chunk);
+        for (const [d, n] of Object.entries(st.dims)) dims.set(Number(d), (dims.get(Number(d)) ?? 0) + n);
+        zero += st.zero;
+        nonFinite += st.nonFinite;
+        noMeta += st.noMeta;
+        noDoc += st.noDoc;
+        for (const [k, types] of Object.entries(st.keys)) {
+          keys[k] ??= {};
+          const t = keys[k];
+          for (const [n, c] of Object.entries(types)) t[n] = (t[n] ?? 0) + c;
+        }
+        seen += st.count;
+        bar.update(seen);
+        if (st.count < chunk) break;
+        continue;
+      }
+      const b = await source.get(col.name, offset, chunk);
       for (let i = 0; i < b.ids.length; i++) {
         const e = b.embeddings[i] ?? new Float32Array(0);
         dims.set(e.length, (dims.get(e.length) ?? 0) + 1);
@@ -95,7 +114,7 @@ export async function assess(ctx: PhaseContext): Promise<AssessReport> {
       }
       seen += b.ids.length;
       bar.update(seen);
-      if (b.ids.length < params.batchSize) break;
+      if (b.ids.length < chunk) break;
     }
     bar.stop();
     const dimensions = Object.fromEntries([...dims.entries()].map(([d, n]) => [String(d), n]));
@@ -154,12 +173,14 @@ export async function assess(ctx: PhaseContext): Promise<AssessReport> {
         `collection ${col.name} has mixed embedding dimensions ${JSON.stringify(dimensions)}`,
         'a k-NN field has one dimension: re-embed or split the collection before migrating',
         { dimensions },
+        'migration-dimension-mismatch',
       );
     if (params.expectedDimension !== null && dimension !== params.expectedDimension)
       throw refuse(
         `dimension mismatch: collection ${col.name} has ${dimension}-dimensional embeddings, the target expects ${params.expectedDimension}`,
         'migrate into a target of the same dimension (--dimension), or re-embed the source; nothing was written',
         { dimension, expected: params.expectedDimension },
+        'migration-dimension-mismatch',
       );
     ctx.store.state.facts.dimension = dimension;
     ctx.store.state.facts.space = space;

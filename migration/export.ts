@@ -1,10 +1,11 @@
 /** Phase 3: stream every record to Parquet batch files with a manifest; checkpoint per batch. */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { crashPoint } from '../core/lake.ts';
-import { fmt, gateFailed, type PhaseContext, requireDone, sourceOf } from './context.ts';
+import { fmt, gateFailed, type PhaseContext, readChunkOf, requireDone, sourceOf } from './context.ts';
 import { BatchFiles, sha256File } from './parquet.ts';
 import type { ExportRow } from './records.ts';
+import { Staging } from './staging.ts';
 import { readJson, writeFileAtomic } from './state.ts';
 
 export interface ManifestFile {
@@ -16,11 +17,15 @@ export interface ManifestFile {
   sha256: string;
   firstId: string | null;
   lastId: string | null;
+  /** s3:// URI when the staging location is S3 (no local copy then). */
+  uri?: string;
 }
 
 export interface ExportManifest {
   collection: string;
   batchSize: number;
+  /** Where the files are: the local export folder or the s3:// prefix. */
+  location?: string;
   expected: number;
   complete: boolean;
   total: number;
@@ -53,11 +58,14 @@ export async function exportPhase(ctx: PhaseContext): Promise<Record<string, unk
     total: 0,
     files: [],
   };
+  const staging = new Staging(ctx);
+  if (manifest.location !== undefined && manifest.location !== staging.where('export')) manifest.files = [];
+  manifest.location = staging.where('export');
+  await staging.check();
   // A checkpointed file must still be there, unchanged; from the first one that is not, redo.
   for (let i = 0; i < manifest.files.length; i++) {
     const f = manifest.files[i] as ManifestFile;
-    const full = path.join(dir, f.file);
-    if (!existsSync(full) || statSync(full).size !== f.bytes || (await sha256File(full)) !== f.sha256) {
+    if (!(await staging.intact('export', f))) {
       ctx.print(`  ${f.file} is missing or changed: exporting again from batch ${f.batch}`);
       manifest.files = manifest.files.slice(0, i);
       manifest.complete = false;
@@ -78,36 +86,46 @@ export async function exportPhase(ctx: PhaseContext): Promise<Record<string, unk
   const bar = ctx.progress('export', expected, 'docs');
   let written = 0;
   try {
-    for (let batch = manifest.files.length + 1; ; batch++) {
+    const chunk = readChunkOf(params.batchSize);
+    let batch = manifest.files.length + 1;
+    for (let exhausted = false; !exhausted; ) {
       const offset = (batch - 1) * params.batchSize;
-      const b = await source.get(params.source.collection, offset, params.batchSize);
+      const b = await source.get(params.source.collection, offset, chunk);
+      exhausted = b.ids.length < chunk;
       if (b.ids.length === 0) break;
-      const rows: ExportRow[] = b.ids.map((id, i) => ({
-        id,
-        document: b.documents[i] ?? null,
-        metadata: JSON.stringify(b.metadatas[i] ?? null),
-        embedding: b.embeddings[i] ?? new Float32Array(0),
-      }));
-      const name = `${batchName(batch)}.parquet`;
-      const full = path.join(dir, name);
-      await files.writeExport(full, rows);
-      crashPoint(`export:file-written:${batch}`);
-      manifest.files.push({
-        batch,
-        file: name,
-        offset,
-        count: rows.length,
-        bytes: statSync(full).size,
-        sha256: await sha256File(full),
-        firstId: rows[0]?.id ?? null,
-        lastId: rows.at(-1)?.id ?? null,
-      });
-      manifest.total += rows.length;
-      writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-      crashPoint(`export:checkpoint:${batch}`);
-      written += rows.length;
-      bar.update(manifest.total);
-      if (rows.length < params.batchSize) break;
+      // Split the read into batch files, each written and checkpointed on its own.
+      for (let at = 0; at < b.ids.length; at += params.batchSize, batch++) {
+        const rows: ExportRow[] = [];
+        for (let i = at; i < Math.min(at + params.batchSize, b.ids.length); i++)
+          rows.push({
+            id: b.ids[i] as string,
+            document: b.documents[i] ?? null,
+            metadata: JSON.stringify(b.metadatas[i] ?? null),
+            embedding: b.embeddings[i] ?? new Float32Array(0),
+          });
+        const name = `${batchName(batch)}.parquet`;
+        const full = path.join(dir, name);
+        await files.writeExport(full, rows);
+        crashPoint(`export:file-written:${batch}`);
+        const entry: ManifestFile = {
+          batch,
+          file: name,
+          offset: offset + at,
+          count: rows.length,
+          bytes: statSync(full).size,
+          sha256: await sha256File(full),
+          firstId: rows[0]?.id ?? null,
+          lastId: rows.at(-1)?.id ?? null,
+        };
+        const uri = await staging.publish('export', full, entry);
+        manifest.files.push(uri ? { ...entry, uri } : entry);
+        manifest.total += rows.length;
+        writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+        if (staging.isRemote) await staging.putManifest('export', manifest);
+        crashPoint(`export:checkpoint:${batch}`);
+        written += rows.length;
+        bar.update(manifest.total);
+      }
     }
   } finally {
     bar.stop();
@@ -128,12 +146,14 @@ export async function exportPhase(ctx: PhaseContext): Promise<Record<string, unk
   }
   manifest.complete = true;
   writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  await staging.putManifest('export', manifest);
   ctx.print(
-    `Exported ${fmt(written)} record(s) in ${seconds.toFixed(1)} s${resumedFrom ? ` (resumed at batch ${resumedFrom})` : ''}; total ${fmt(manifest.total)} in ${manifest.files.length} Parquet file(s) under ${dir}`,
+    `Exported ${fmt(written)} record(s) in ${seconds.toFixed(1)} s${resumedFrom ? ` (resumed at batch ${resumedFrom})` : ''}; total ${fmt(manifest.total)} in ${manifest.files.length} Parquet file(s) under ${manifest.location}`,
   );
   return {
     total: manifest.total,
     files: manifest.files.length,
+    location: manifest.location,
     written,
     resumedFrom,
     seconds,

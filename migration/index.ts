@@ -16,6 +16,7 @@ export { bulkIndex, docJson, vectorJson } from './load.ts';
 export { BatchFiles } from './parquet.ts';
 export { distance, parsePrice, sameBits, type VectorRow, validateRow } from './records.ts';
 export { runAll, runPhase } from './runbook.ts';
+export { SmileWriter, smileBulkBody } from './smile.ts';
 export { type ChromaSource, openSource, type SourceSpec, spaceOf } from './source.ts';
 export {
   type MigrationParams,
@@ -26,6 +27,6 @@ export {
   StateStore,
 } from './state.ts';
 export { readVectorStoreFlag, type VectorStoreFlag } from './switch.ts';
-export { type Engine, indexBody, OpenSearch, SPACE_TYPES } from './target.ts';
+export { type BulkFormat, type Engine, indexBody, OpenSearch, SPACE_TYPES } from './target.ts';
 export { readQuarantine, readTransformManifest } from './transform.ts';
 export { osKnn, ShadowComparator } from './verify.ts';

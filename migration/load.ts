@@ -9,10 +9,12 @@ import path from 'node:path';
 import { crashPoint } from '../core/lake.ts';
 import { fmt, gateFailed, type PhaseContext, requireDone, targetOf } from './context.ts';
 import { batchName } from './export.ts';
-import { BatchFiles, sha256File } from './parquet.ts';
+import { BatchFiles } from './parquet.ts';
 import type { VectorRow } from './records.ts';
+import { SmileWriter, smileBulkBody } from './smile.ts';
+import { Staging } from './staging.ts';
 import { readJson, writeFileAtomic } from './state.ts';
-import { backoffMs, type OpenSearch, type RetryPolicy, sleep } from './target.ts';
+import { type BulkFormat, backoffMs, type OpenSearch, type RetryPolicy, sleep } from './target.ts';
 import { readTransformManifest } from './transform.ts';
 
 export interface ItemFailure {
@@ -58,6 +60,8 @@ export async function bulkIndex(
   docs: readonly VectorRow[],
   policy: RetryPolicy,
   stats: BulkStats,
+  format: BulkFormat = 'json',
+  writer?: SmileWriter,
 ): Promise<{ indexed: number; failed: ItemFailure[] }> {
   let pending = docs;
   let indexed = 0;
@@ -65,13 +69,18 @@ export async function bulkIndex(
   const action = (id: string) =>
     `{"index":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n`;
   for (let attempt = 1; pending.length; attempt++) {
-    const body = pending.map((d) => `${action(d.id)}${docJson(d)}\n`).join('');
+    const body =
+      format === 'smile'
+        ? smileBulkBody(index, pending, writer)
+        : pending.map((d) => `${action(d.id)}${docJson(d)}\n`).join('');
     const before = os.retries;
     stats.requests++;
     const res = await os.request<{
       errors: boolean;
       items: { index: { _id: string; status: number; error?: { type: string; reason: string } } }[];
-    }>('POST', '/_bulk', body, { ndjson: true });
+    }>('POST', '/_bulk', body, {
+      contentType: format === 'smile' ? 'application/smile' : 'application/x-ndjson',
+    });
     if (os.retries > before) stats.pressure++;
     if (!res.body.errors) {
       indexed += pending.length;
@@ -125,6 +134,9 @@ export async function loadPhase(ctx: PhaseContext): Promise<Record<string, unkno
   if (already)
     ctx.print(`Resuming load into ${index}: ${fmt(already)} document(s) of ${fmt(total)} already loaded`);
   const files = await BatchFiles.open();
+  const staging = new Staging(ctx);
+  const format = params.target.bulkFormat ?? 'json';
+  const writers: SmileWriter[] = [];
   const stats: BulkStats = { requests: 0, itemRetries: 0, pressure: 0 };
   const max = Math.max(1, ctx.opts.concurrency);
   let limit = max;
@@ -141,13 +153,14 @@ export async function loadPhase(ctx: PhaseContext): Promise<Record<string, unkno
     for (const b of todo) {
       while (inFlight.size >= limit && !firstError) await Promise.race(inFlight);
       if (firstError) break;
-      const file = ctx.store.path('transformed', b.file);
-      if (!existsSync(file) || (await sha256File(file)) !== b.sha256)
-        throw gateFailed('load', `${b.file} is missing or changed since the transform: rerun transform`);
+      const file = await staging.fetch('transformed', b);
       const docs = await files.readVectors(file);
+      staging.release(file);
+      const writer = writers.pop() ?? new SmileWriter();
       const task = (async () => {
         const pressureBefore = stats.pressure;
-        const r = await bulkIndex(os, index, docs, ctx.opts.retry, stats);
+        const r = await bulkIndex(os, index, docs, ctx.opts.retry, stats, format, writer);
+        writers.push(writer);
         crashPoint(`load:bulk-sent:${b.batch}`);
         const failuresFile = ctx.store.path('load', 'failures', `${batchName(b.batch)}.jsonl`);
         if (r.failed.length || existsSync(failuresFile))
@@ -192,6 +205,7 @@ export async function loadPhase(ctx: PhaseContext): Promise<Record<string, unkno
   const seconds = (Date.now() - started) / 1000;
   const summary = {
     index,
+    format,
     documents: total,
     loadedNow: sent,
     resumedWith: already,
@@ -205,7 +219,7 @@ export async function loadPhase(ctx: PhaseContext): Promise<Record<string, unkno
     docsPerSecond: Math.round(sent / Math.max(seconds, 0.001)),
   };
   ctx.print(
-    `Loaded ${fmt(sent)} document(s) into ${index} in ${seconds.toFixed(1)} s (${fmt(summary.docsPerSecond)} docs/s; ${stats.requests} bulk request(s), ${os.retries} request retr(y/ies), ${stats.itemRetries} item retr(y/ies))${already ? `, ${fmt(already)} were loaded before the resume` : ''}`,
+    `Loaded ${fmt(sent)} document(s) into ${index} in ${seconds.toFixed(1)} s (${fmt(summary.docsPerSecond)} docs/s; ${stats.requests} ${format} bulk request(s), ${os.retries} request retr(y/ies), ${stats.itemRetries} item retr(y/ies))${already ? `, ${fmt(already)} were loaded before the resume` : ''}`,
   );
   ctx.print(
     `  restored refresh_interval=${params.target.refreshInterval}, number_of_replicas=${params.target.replicas}; index count ${fmt(count)}`,

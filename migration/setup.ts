@@ -16,11 +16,16 @@ export async function setupTarget(ctx: PhaseContext): Promise<Record<string, unk
       'reindex it into a versioned index and put the alias on that first, or pick another --alias',
     );
   const current = await os.aliasTargets(alias);
+  // Readers of the alias query with vectors of the dimension it serves now: a cutover to another
+  // dimension would break every one of them, so refuse before anything is created.
   for (const idx of current) {
     const f = vectorFieldOf(await os.mapping(idx));
     if (f.dimension !== null && f.dimension !== dimension)
-      ctx.print(
-        `  note: the alias ${alias} now points at ${idx} with dimension ${f.dimension} (new: ${dimension})`,
+      throw refuse(
+        `dimension mismatch: the alias ${alias} serves ${idx} with ${f.dimension}-dimensional vectors, the source has ${dimension}`,
+        `readers of ${alias} query with ${f.dimension}-dim vectors: migrate a re-embedded store under a new --alias and switch the readers, or re-embed to ${f.dimension}; nothing was written`,
+        { alias, index: idx, aliasDimension: f.dimension, sourceDimension: dimension },
+        'migration-dimension-mismatch',
       );
   }
   if (!facts.index) {
@@ -44,15 +49,19 @@ export async function setupTarget(ctx: PhaseContext): Promise<Record<string, unk
     space,
     engine: params.target.engine,
     shards: params.target.shards,
-    m: facts.hnsw?.m ?? 16,
-    efConstruction: facts.hnsw?.efConstruction ?? 100,
+    m: params.target.hnsw?.m ?? facts.hnsw?.m ?? 16,
+    efConstruction: params.target.hnsw?.efConstruction ?? facts.hnsw?.efConstruction ?? 100,
+    derivedSource: (params.target.bulkFormat ?? 'json') !== 'smile',
   });
+  const method = ((
+    body.mappings as { properties: Record<string, { method?: { parameters?: Record<string, number> } }> }
+  ).properties.embedding?.method?.parameters ?? {}) as { m?: number; ef_construction?: number };
   let created = false;
   if (await os.exists(index)) {
     const f = vectorFieldOf(await os.mapping(index));
     if (f.dimension !== dimension || f.engine !== params.target.engine || f.spaceType !== SPACE_TYPES[space])
       throw new DealFinderError(
-        'migration-refused',
+        f.dimension !== dimension ? 'migration-dimension-mismatch' : 'migration-refused',
         `index ${index} exists with dimension ${f.dimension}, engine ${f.engine}, space ${f.spaceType}; expected ${dimension}, ${params.target.engine}, ${SPACE_TYPES[space]}`,
         { hint: `delete ${index} if it is a leftover, or use another --alias`, exitCode: 4 },
       );
@@ -61,7 +70,7 @@ export async function setupTarget(ctx: PhaseContext): Promise<Record<string, unk
     await os.request('PUT', `/${encodeURIComponent(index)}`, body);
     created = true;
     ctx.print(
-      `Created index ${index}: knn_vector dimension ${dimension}, engine ${params.target.engine}, space_type ${SPACE_TYPES[space]}, ${params.target.shards} shard(s); refresh off and 0 replicas during the load`,
+      `Created index ${index}: knn_vector dimension ${dimension}, engine ${params.target.engine}, space_type ${SPACE_TYPES[space]}, hnsw m=${method.m} ef_construction=${method.ef_construction}, ${params.target.shards} shard(s); refresh off and 0 replicas during the load`,
     );
   }
   await os.health(index, 'yellow', 60);
@@ -74,5 +83,7 @@ export async function setupTarget(ctx: PhaseContext): Promise<Record<string, unk
     dimension,
     spaceType: SPACE_TYPES[space],
     engine: params.target.engine,
+    hnsw: { m: method.m, efConstruction: method.ef_construction },
+    bulkFormat: params.target.bulkFormat ?? 'json',
   };
 }

@@ -37,6 +37,17 @@ export interface SourceBatch {
   readonly embeddings: Float32Array[];
 }
 
+/** What assess needs of a slice of records, computed where the records are (see PythonChromaSource.stats). */
+export interface SliceStats {
+  readonly count: number;
+  readonly dims: Record<string, number>;
+  readonly zero: number;
+  readonly nonFinite: number;
+  readonly noMeta: number;
+  readonly noDoc: number;
+  readonly keys: Record<string, Record<string, number>>;
+}
+
 export interface QueryResult {
   readonly ids: string[][];
   readonly distances: number[][];
@@ -50,6 +61,8 @@ export interface ChromaSource {
   get(collection: string, offset: number, limit: number): Promise<SourceBatch>;
   getByIds(collection: string, ids: string[]): Promise<SourceBatch>;
   query(collection: string, queries: Float32Array[], k: number): Promise<QueryResult>;
+  /** Statistics of records [offset, offset+limit) without shipping them (directory sources only). */
+  stats?(collection: string, offset: number, limit: number): Promise<SliceStats>;
   close(): Promise<void>;
 }
 
@@ -88,11 +101,15 @@ export function spaceOf(c: Pick<SourceCollection, 'configuration' | 'metadata'>)
 
 export function unreadable(location: string, cause: unknown): DealFinderError {
   const msg = cause instanceof Error ? cause.message : String(cause);
-  return new DealFinderError('migration-refused', `cannot read the Chroma store at ${location}: ${msg}`, {
-    hint: 'check the --source URL (server running?) or directory (a PersistentClient folder with chroma.sqlite3)',
-    exitCode: EXIT_CODES.input,
-    cause,
-  });
+  return new DealFinderError(
+    'migration-source-unreadable',
+    `cannot read the Chroma store at ${location}: ${msg}`,
+    {
+      hint: 'check the --source URL (server running?) or directory (a PersistentClient folder with chroma.sqlite3)',
+      exitCode: EXIT_CODES.input,
+      cause,
+    },
+  );
 }
 
 export async function openSource(spec: SourceSpec): Promise<ChromaSource> {
@@ -366,6 +383,19 @@ export class PythonChromaSource implements ChromaSource {
 
   async getByIds(collection: string, ids: string[]): Promise<SourceBatch> {
     return this.toBatch(await this.request({ op: 'get_ids', collection, ids }));
+  }
+
+  async stats(collection: string, offset: number, limit: number): Promise<SliceStats> {
+    const r = await this.request({ op: 'stats', collection, offset, limit });
+    return {
+      count: r.count as number,
+      dims: r.dims as Record<string, number>,
+      zero: r.zero as number,
+      nonFinite: r.non_finite as number,
+      noMeta: r.no_meta as number,
+      noDoc: r.no_doc as number,
+      keys: r.keys as Record<string, Record<string, number>>,
+    };
   }
 
   async query(collection: string, queries: Float32Array[], k: number): Promise<QueryResult> {

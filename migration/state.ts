@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
-import type { Engine } from './target.ts';
+import type { BulkFormat, Engine } from './target.ts';
 
 export const PHASES = [
   'assess',
@@ -64,8 +64,14 @@ export interface MigrationParams {
     /** Replicas and refresh interval restored after the load. */
     replicas: number;
     refreshInterval: string;
+    /** Bulk body encoding (absent in older state files: json). */
+    bulkFormat?: BulkFormat;
+    /** HNSW build parameters for the target; absent: the source collection's (Chroma's m / ef_construction). */
+    hnsw?: { m?: number; efConstruction?: number };
   };
   readonly batchSize: number;
+  /** Where export/transform batch files live: absent = the state directory, or s3://bucket/prefix. */
+  readonly staging?: string;
   /** Refuse when the source dimension differs (null: accept what the source has). */
   readonly expectedDimension: number | null;
 }

@@ -52,18 +52,25 @@ export class OpenSearch {
     method: string,
     path: string,
     body?: unknown,
-    options: { allow404?: boolean; ndjson?: boolean } = {},
+    options: { allow404?: boolean; ndjson?: boolean; contentType?: string } = {},
   ): Promise<{ status: number; body: T }> {
     let last: unknown;
+    const contentType = options.contentType ?? (options.ndjson ? 'application/x-ndjson' : 'application/json');
     for (let attempt = 1; attempt <= this.policy.attempts; attempt++) {
       try {
         const res = await fetch(`${this.url}${path}`, {
           method,
+          // Responses in JSON whatever the request body's format (SMILE bodies get SMILE answers otherwise).
           headers:
             body === undefined
-              ? {}
-              : { 'content-type': options.ndjson ? 'application/x-ndjson' : 'application/json' },
-          body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+              ? { accept: 'application/json' }
+              : { 'content-type': contentType, accept: 'application/json' },
+          body:
+            body === undefined
+              ? undefined
+              : typeof body === 'string' || body instanceof Uint8Array
+                ? body
+                : JSON.stringify(body),
           signal: AbortSignal.timeout(this.timeoutMs),
         });
         const text = await res.text();
@@ -163,6 +170,9 @@ export class OpenSearch {
   }
 }
 
+/** How bulk bodies are encoded: SMILE (binary floats, default) or NDJSON text. */
+export type BulkFormat = 'smile' | 'json';
+
 export interface IndexOptions {
   readonly dimension: number;
   readonly space: SpaceName;
@@ -170,6 +180,12 @@ export interface IndexOptions {
   readonly shards: number;
   readonly m: number;
   readonly efConstruction: number;
+  /**
+   * k-NN derived source (vectors left out of the stored _source and rebuilt from the vector
+   * index on read). k-NN 3.5 fails SMILE documents with it on ("Failed to parse content to map"),
+   * so SMILE loads store the vector in _source (SMILE-encoded, ~2.3 KB per 384-dim doc).
+   */
+  readonly derivedSource?: boolean;
 }
 
 /** Index body: k-NN on, bulk-load settings (no refresh, no replicas), mapping derived from schemas/. */
@@ -190,6 +206,7 @@ export function indexBody(o: IndexOptions): Record<string, unknown> {
         number_of_shards: o.shards,
         number_of_replicas: 0,
         refresh_interval: '-1',
+        ...(o.derivedSource === undefined ? {} : { 'knn.derived_source.enabled': o.derivedSource }),
       },
     },
     mappings: mapping,
@@ -216,6 +233,7 @@ export function refuse(
   message: string,
   hint: string,
   details: Record<string, unknown> = {},
+  code: 'migration-refused' | 'migration-dimension-mismatch' = 'migration-refused',
 ): DealFinderError {
-  return new DealFinderError('migration-refused', message, { hint, exitCode: EXIT_CODES.input, details });
+  return new DealFinderError(code, message, { hint, exitCode: EXIT_CODES.input, details });
 }

@@ -1,5 +1,5 @@
 /** Phase 4: validate and map every exported record; quarantine the bad ones with reasons. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { crashPoint } from '../core/lake.ts';
 import { VectorQuarantineRecord, validate } from '../schemas/index.ts';
@@ -7,6 +7,7 @@ import { fmt, gateFailed, type PhaseContext, requireDone } from './context.ts';
 import { batchName, readExportManifest } from './export.ts';
 import { BatchFiles, sha256File } from './parquet.ts';
 import { type VectorQuarantineEntry, type VectorRow, validateRow } from './records.ts';
+import { Staging } from './staging.ts';
 import { readJson, writeFileAtomic } from './state.ts';
 
 export interface TransformBatch {
@@ -16,10 +17,14 @@ export interface TransformBatch {
   sha256: string;
   rows: number;
   quarantined: number;
+  bytes?: number;
+  /** s3:// URI when the staging location is S3. */
+  uri?: string;
 }
 
 export interface TransformManifest {
   complete: boolean;
+  location?: string;
   batches: TransformBatch[];
   byCode: Record<string, number>;
 }
@@ -49,7 +54,13 @@ export async function transformPhase(ctx: PhaseContext): Promise<Record<string, 
   const qDir = ctx.store.path('quarantine');
   const manifestFile = path.join(outDir, 'manifest.json');
   const old = readTransformManifest(ctx.store.dir);
-  const manifest: TransformManifest = { complete: false, batches: [], byCode: {} };
+  const staging = new Staging(ctx);
+  const manifest: TransformManifest = {
+    complete: false,
+    location: staging.where('transformed'),
+    batches: [],
+    byCode: {},
+  };
   const files = await BatchFiles.open();
   const seen = new Set<string>();
   const started = Date.now();
@@ -63,10 +74,12 @@ export async function transformPhase(ctx: PhaseContext): Promise<Record<string, 
       if (
         prior &&
         prior.exportSha256 === f.sha256 &&
-        existsSync(outFile) &&
-        (await sha256File(outFile)) === prior.sha256
+        (old?.location ?? manifest.location) === manifest.location &&
+        (await staging.intact('transformed', prior))
       ) {
-        for (const id of await files.readIds(outFile)) seen.add(id);
+        const local = await staging.fetch('transformed', prior);
+        for (const id of await files.readIds(local)) seen.add(id);
+        staging.release(local);
         for (const q of readQuarantineBatch(qDir, f.batch)) seen.add(q.record_id);
         manifest.batches.push(prior);
         for (const q of readQuarantineBatch(qDir, f.batch))
@@ -74,7 +87,9 @@ export async function transformPhase(ctx: PhaseContext): Promise<Record<string, 
         done += f.count;
         continue;
       }
-      const rows = await files.readExport(path.join(ctx.store.path('export'), f.file));
+      const exported = await staging.fetch('export', f);
+      const rows = await files.readExport(exported);
+      staging.release(exported);
       const good: VectorRow[] = [];
       const bad: VectorQuarantineEntry[] = [];
       rows.forEach((row, i) => {
@@ -103,14 +118,17 @@ export async function transformPhase(ctx: PhaseContext): Promise<Record<string, 
         bad.map((q) => `${JSON.stringify(q)}\n`).join(''),
       );
       for (const q of bad) manifest.byCode[q.error_code] = (manifest.byCode[q.error_code] ?? 0) + 1;
-      manifest.batches.push({
+      const entry: TransformBatch = {
         batch: f.batch,
         exportSha256: f.sha256,
         file: path.basename(outFile),
         sha256: await sha256File(outFile),
+        bytes: statSync(outFile).size,
         rows: good.length,
         quarantined: bad.length,
-      });
+      };
+      const uri = await staging.publish('transformed', outFile, entry);
+      manifest.batches.push(uri ? { ...entry, uri } : entry);
       writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
       crashPoint(`transform:checkpoint:${f.batch}`);
       redone++;
@@ -123,6 +141,7 @@ export async function transformPhase(ctx: PhaseContext): Promise<Record<string, 
   }
   manifest.complete = true;
   writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  await staging.putManifest('transformed', manifest);
   const rows = manifest.batches.reduce((s, b) => s + b.rows, 0);
   const quarantined = manifest.batches.reduce((s, b) => s + b.quarantined, 0);
   const seconds = (Date.now() - started) / 1000;

@@ -7,6 +7,7 @@ import { readExportManifest } from './export.ts';
 import { BatchFiles } from './parquet.ts';
 import { distance, parsePrice, sameBits } from './records.ts';
 import type { ChromaSource, SpaceName } from './source.ts';
+import { Staging } from './staging.ts';
 import { writeFileAtomic } from './state.ts';
 import type { OpenSearch } from './target.ts';
 import { readTransformManifest } from './transform.ts';
@@ -122,16 +123,20 @@ async function probes(ctx: PhaseContext, n: number, seed: number): Promise<Float
   const batches = (tm?.batches ?? []).filter((b) => b.rows > 0);
   const rand = rng(seed);
   const files = await BatchFiles.open();
+  const staging = new Staging(ctx);
   const out: Float32Array[] = [];
   try {
     const cache = new Map<number, Float32Array[]>();
     for (let i = 0; i < n && batches.length; i++) {
       const b = batches[Math.floor(rand() * batches.length)] as (typeof batches)[number];
-      if (!cache.has(b.batch))
+      if (!cache.has(b.batch)) {
+        const local = await staging.fetch('transformed', b);
         cache.set(
           b.batch,
-          (await files.readVectors(ctx.store.path('transformed', b.file))).map((r) => r.embedding),
+          (await files.readVectors(local)).map((r) => r.embedding),
         );
+        staging.release(local);
+      }
       const vs = cache.get(b.batch) as Float32Array[];
       const v = vs[Math.floor(rand() * vs.length)] as Float32Array;
       let norm = 0;
@@ -180,8 +185,12 @@ export async function verifyPhase(ctx: PhaseContext): Promise<Record<string, unk
     const files = await BatchFiles.open();
     const ids: string[] = [];
     try {
-      for (const b of tm?.batches ?? [])
-        ids.push(...(await files.readIds(ctx.store.path('transformed', b.file))));
+      const staging = new Staging(ctx);
+      for (const b of tm?.batches ?? []) {
+        const local = await staging.fetch('transformed', b);
+        ids.push(...(await files.readIds(local)));
+        staging.release(local);
+      }
     } finally {
       files.close();
     }

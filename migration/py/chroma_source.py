@@ -7,6 +7,9 @@ not a complete source). One request per stdin line, one response per stdout line
   {"op": "collections"}                                   -> {"collections": [{name, id, metadata, configuration, dimension, count}]}
   {"op": "get", "collection": c, "offset": o, "limit": n} -> {"ids", "documents", "metadatas", "dims", "emb"}
   {"op": "get_ids", "collection": c, "ids": [...]}         -> same shape, in the order Chroma returns
+  {"op": "stats", "collection": c, "offset": o, "limit": n}
+      -> {"count", "dims": {d: n}, "zero", "non_finite", "no_meta", "no_doc", "keys": {key: {type: n}}}
+         (assess: computed here with numpy, so the vectors do not travel to Node twice)
   {"op": "query", "collection": c, "embeddings_b64": s, "dim": d, "k": k}
                                                           -> {"ids": [[...]], "distances": [[...]]}
 Embeddings travel as base64 of little-endian float32 ("emb": all vectors concatenated, "dims":
@@ -36,6 +39,54 @@ def encode(embeddings) -> tuple[str, list[int]]:
         parts.append(a.tobytes())
         dims.append(int(a.shape[0]))
     return base64.b64encode(b"".join(parts)).decode("ascii"), dims
+
+
+def type_name(v) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float"
+    if isinstance(v, str):
+        return "string"
+    return "object"
+
+
+def stats(col, offset: int, limit: int) -> dict:
+    import numpy as np
+
+    r = col.get(offset=offset, limit=limit, include=["embeddings", "documents", "metadatas"])
+    ids = r["ids"]
+    out = {"count": len(ids), "dims": {}, "zero": 0, "non_finite": 0, "no_meta": 0, "no_doc": 0, "keys": {}}
+    emb = r.get("embeddings")
+    if emb is not None and len(ids):
+        if isinstance(emb, np.ndarray) and emb.ndim == 2:
+            groups = [np.asarray(emb, dtype="<f4")]
+        else:  # ragged: group by length
+            by_len: dict = {}
+            for e in emb:
+                a = np.asarray(e, dtype="<f4").reshape(-1)
+                by_len.setdefault(a.shape[0], []).append(a)
+            groups = [np.stack(v) for v in by_len.values()]
+        for g in groups:
+            d = str(g.shape[1])
+            out["dims"][d] = out["dims"].get(d, 0) + int(g.shape[0])
+            finite = np.isfinite(g).all(axis=1)
+            out["non_finite"] += int((~finite).sum())
+            out["zero"] += int((g == 0).all(axis=1).sum())
+    for m in r.get("metadatas") or [None] * len(ids):
+        if not m:
+            out["no_meta"] += 1
+            continue
+        for k, v in m.items():
+            t = out["keys"].setdefault(k, {})
+            n = type_name(v)
+            t[n] = t.get(n, 0) + 1
+    out["no_doc"] = sum(1 for d in (r.get("documents") or [None] * len(ids)) if d is None)
+    return out
 
 
 def configuration_of(col) -> dict:
@@ -103,6 +154,8 @@ def main() -> int:
                     "dims": dims,
                     "emb": emb,
                 }
+            elif op == "stats":
+                res = stats(col(req["collection"]), int(req["offset"]), int(req["limit"]))
             elif op == "query":
                 import numpy as np
 

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -174,7 +174,10 @@ svc.describe('chroma → opensearch migration', () => {
     const lines: string[] = [];
     const ctx = context(
       path.join(work, 'st-dir'),
-      params(dir, 'products', alias, { expectedDimension: 384 }),
+      params(dir, 'products', alias, {
+        expectedDimension: 384,
+        target: { ...params(dir, 'products', alias).target, bulkFormat: 'smile' },
+      }),
       lines,
     );
     await runAll(ctx, 'cutover');
@@ -308,8 +311,9 @@ svc.describe('chroma → opensearch migration', () => {
     ]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(
-      /error\[migration-refused\]: dimension mismatch: .* 16-dimensional .* expects 384/,
+      /error\[migration-dimension-mismatch\]: dimension mismatch: .* 16-dimensional .* expects 384/,
     );
+    expect(r.stderr).toMatch(/hint: migrate into a target of the same dimension/);
     expect((await osGet(`/${alias}-v*`)).body).toEqual({});
     expect(existsSync(path.join(stateDir, 'export'))).toBe(false);
     const st = StateStore.read(stateDir)?.state;
@@ -328,7 +332,99 @@ svc.describe('chroma → opensearch migration', () => {
       svc.env.OPENSEARCH_URL as string,
     ]);
     expect(u.code).toBe(4);
-    expect(u.stderr).toMatch(/cannot read the Chroma store .* not a Chroma persistent directory/);
+    expect(u.stderr).toMatch(
+      /error\[migration-source-unreadable\]: cannot read the Chroma store .* not a Chroma persistent directory/,
+    );
+    expect(u.stderr).toMatch(/hint: check the --source URL/);
+
+    // A directory whose chroma.sqlite3 is not a database: chromadb cannot open it.
+    const corrupt = path.join(work, 'corrupt-store');
+    mkdirSync(corrupt, { recursive: true });
+    writeFileSync(path.join(corrupt, 'chroma.sqlite3'), 'this is not an sqlite database\n'.repeat(200));
+    const c = await cli([
+      'assess',
+      '--state',
+      path.join(work, 'st-corrupt'),
+      '--source',
+      corrupt,
+      '--target',
+      svc.env.OPENSEARCH_URL as string,
+    ]);
+    expect(c.code).toBe(4);
+    expect(c.stderr).toMatch(/error\[migration-source-unreadable\]: cannot read the Chroma store/);
+    expect(c.stderr).toMatch(/hint: /);
+
+    // A server that does not answer.
+    const down = await cli([
+      'assess',
+      '--state',
+      path.join(work, 'st-down'),
+      '--source',
+      'http://127.0.0.1:9',
+      '--target',
+      svc.env.OPENSEARCH_URL as string,
+    ]);
+    expect(down.code).toBe(4);
+    expect(down.stderr).toMatch(
+      /error\[migration-source-unreadable\]: cannot read the Chroma store at http:\/\/127\.0\.0\.1:9/,
+    );
+  });
+
+  it('refuses a source whose dimension differs from what the alias serves, before creating the index', async () => {
+    const name = `mig-alias-${run}`;
+    await writeCollection({ url: svc.env.CHROMA_URL, name, count: 30, dim: 16 });
+    const alias = `mig-alias-${run}`;
+    created.push(alias);
+    const old = `${alias}-old`;
+    const put = await osGet(`/${old}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        settings: { index: { knn: true } },
+        mappings: {
+          properties: {
+            embedding: {
+              type: 'knn_vector',
+              dimension: 8,
+              method: { name: 'hnsw', engine: 'lucene', space_type: 'l2' },
+            },
+          },
+        },
+      }),
+    });
+    expect(put.status).toBe(200);
+    await osGet('/_aliases', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ actions: [{ add: { index: old, alias } }] }),
+    });
+    const stateDir = path.join(work, 'st-alias');
+    const r = await cli([
+      'run',
+      '--state',
+      stateDir,
+      '--source',
+      svc.env.CHROMA_URL as string,
+      '--collection',
+      name,
+      '--target',
+      svc.env.OPENSEARCH_URL as string,
+      '--alias',
+      alias,
+      '--dimension',
+      'any',
+    ]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(
+      /error\[migration-dimension-mismatch\]: dimension mismatch: the alias .* serves .*-old with 8-dimensional vectors, the source has 16/,
+    );
+    expect(r.stderr).toMatch(/hint: readers of .* query with 8-dim vectors/);
+    expect((await osGet(`/${alias}-v1`)).status).toBe(404);
+    expect(await aliasTargets(alias)).toEqual([old]);
+    const st = StateStore.read(stateDir)?.state;
+    expect(st?.phases['setup-target']?.status).toBe('failed');
+    expect(st?.phases['setup-target']?.error?.code).toBe('migration-dimension-mismatch');
+    expect(existsSync(path.join(stateDir, 'export'))).toBe(false);
   });
 
   it('resumes after SIGKILL during export and during load: exact counts, no duplicates', async () => {
