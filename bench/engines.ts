@@ -15,15 +15,13 @@
  * provisioned (or reused) as in the test suite.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BENCH_DATE, ensureSample, REPO } from './support/sample.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Same date and cache as bench/nightly.ts, so the samples are generated once for both. */
-const DATE = '2026-11-22';
-const SAMPLE_PRODUCTS = 100_000;
+const DATE = BENCH_DATE;
 
 type EngineName = 'duckdb' | 'spark';
 
@@ -40,36 +38,6 @@ interface Measurement {
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-/** The cached sample of bench/nightly.ts (same generator, same arguments): `dealctl sample`. */
-function ensureSample(n: number): string {
-  const lake = path.join(REPO, '.cache', 'bench', `nightly-${n}`);
-  if (!existsSync(path.join(lake, 'raw', 'deals', `dt=${DATE}`))) {
-    mkdirSync(lake, { recursive: true });
-    process.stderr.write(`preparing ${n.toLocaleString('en-US')} raw deals (untimed, cached in ${lake})…\n`);
-    execFileSync(
-      process.execPath,
-      [
-        path.join(REPO, 'bin', 'dealctl.mjs'),
-        '--lake',
-        lake,
-        '--log-level',
-        'warn',
-        'sample',
-        '--end-date',
-        DATE,
-        '--days',
-        '1',
-        '--raw-deals',
-        String(n),
-        '--products',
-        String(SAMPLE_PRODUCTS),
-      ],
-      { stdio: 'inherit' },
-    );
-  }
-  return lake;
 }
 
 /** A fresh lake reading the sample's inputs through symlinks (nothing copied, nothing shared written). */

@@ -7,12 +7,11 @@
  *   npm run bench -- nightly [--sizes 1000000,10000000] [--memory-limit 2GB] [--threads 2]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { BENCH_DATE, ensureSample } from './support/sample.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATE = '2026-11-22';
+const DATE = BENCH_DATE;
 const TARGET_10M_SECONDS = 120;
 
 interface Measurement {
@@ -65,33 +64,7 @@ async function parent(): Promise<void> {
   const threads = Number(arg('threads', '2'));
   const results: Measurement[] = [];
   for (const n of sizes) {
-    const lake = path.join(REPO, '.cache', 'bench', `nightly-${n}`);
-    if (!existsSync(path.join(lake, 'raw', 'deals', `dt=${DATE}`))) {
-      mkdirSync(lake, { recursive: true });
-      process.stderr.write(
-        `preparing ${n.toLocaleString('en-US')} raw deals (untimed, cached in ${lake})…\n`,
-      );
-      execFileSync(
-        process.execPath,
-        [
-          path.join(REPO, 'bin', 'dealctl.mjs'),
-          '--lake',
-          lake,
-          '--log-level',
-          'warn',
-          'sample',
-          '--end-date',
-          DATE,
-          '--days',
-          '1',
-          '--raw-deals',
-          String(n),
-          '--products',
-          '100000',
-        ],
-        { stdio: 'inherit' },
-      );
-    }
+    const lake = ensureSample(n);
     const r = spawnSync(
       process.execPath,
       ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', lake, memoryLimit, String(threads)],

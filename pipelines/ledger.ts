@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '../core/errors.ts';
 import type { Lake } from '../core/lake.ts';
 import type { RunStepRecord } from '../schemas/index.ts';
 import { RunStep, validate } from '../schemas/index.ts';
@@ -93,6 +94,22 @@ export class Ledger {
     const latest = new Map<string, StepEvent>();
     for (const e of this.events(runId)) latest.set(`${e.run_id}/${e.step}`, e);
     return [...latest.values()];
+  }
+
+  /**
+   * The steps a run being resumed already finished, after checking the run exists and processed
+   * the same date (shared by every engine's --resume).
+   */
+  succeededStepsOf(runId: string, date: string): Set<string> {
+    const previous = this.latestByStep(runId);
+    if (previous.length === 0)
+      throw new UsageError(`run ${runId} is not in the ledger`, 'list runs with `dealctl runs list`');
+    if (previous[0]!.run_date !== date)
+      throw new UsageError(
+        `run ${runId} processed ${previous[0]!.run_date}, not ${date}`,
+        `resume with --date ${previous[0]!.run_date}`,
+      );
+    return new Set(previous.filter((e) => e.status === 'succeeded').map((e) => e.step));
   }
 
   runs(): {

@@ -1,12 +1,6 @@
 import pRetry from 'p-retry';
 import type { Config } from '../core/config.ts';
-import {
-  DataQualityError,
-  DealFinderError,
-  isRetryable,
-  JobFailedError,
-  UsageError,
-} from '../core/errors.ts';
+import { DataQualityError, DealFinderError, isRetryable, JobFailedError } from '../core/errors.ts';
 import { crashPoint, type Lake } from '../core/lake.ts';
 import type { Logger } from '../core/logging.ts';
 import type { Engine } from '../jobs/engines/engine.ts';
@@ -61,20 +55,8 @@ export async function runNightly(options: NightlyOptions): Promise<RunSummary> {
   let runId: string;
   let doneInRun = new Set<string>();
   if (options.resume) {
-    const previous = ledger.latestByStep(options.resume);
-    if (previous.length === 0)
-      throw new UsageError(
-        `run ${options.resume} is not in the ledger`,
-        'list runs with `dealctl runs list`',
-      );
-    if (previous[0]!.run_date !== date) {
-      throw new UsageError(
-        `run ${options.resume} processed ${previous[0]!.run_date}, not ${date}`,
-        `resume with --date ${previous[0]!.run_date}`,
-      );
-    }
     runId = options.resume;
-    doneInRun = new Set(previous.filter((e) => e.status === 'succeeded').map((e) => e.step));
+    doneInRun = ledger.succeededStepsOf(options.resume, date);
   } else {
     runId = Ledger.newRunId(date);
   }

@@ -98,19 +98,8 @@ export async function runNightlyOnEmr(options: EmrNightlyOptions): Promise<EmrNi
   let runId = options.runId ?? Ledger.newRunId(date);
   let jobs = nightlyJobs(options.only);
   if (options.resume) {
-    const previous = ledger.latestByStep(options.resume);
-    if (previous.length === 0)
-      throw new UsageError(
-        `run ${options.resume} is not in the ledger`,
-        'list runs with `dealctl runs list`',
-      );
-    if (previous[0]!.run_date !== date)
-      throw new UsageError(
-        `run ${options.resume} processed ${previous[0]!.run_date}, not ${date}`,
-        `resume with --date ${previous[0]!.run_date}`,
-      );
+    const done = ledger.succeededStepsOf(options.resume, date);
     runId = options.resume;
-    const done = new Set(previous.filter((e) => e.status === 'succeeded').map((e) => e.step));
     jobs = jobs.filter((j) => !done.has(j.name));
   }
   const allJobs = nightlyJobs(options.only);
