@@ -288,7 +288,8 @@ export function sparkSubmitArgs(settings: SparkSettings, workDir: string, serveA
 // The engine
 // ---------------------------------------------------------------------------------------------
 
-interface RunnerItem {
+/** One job's entry in the runner's result JSON (--result), read back locally and from EMR's S3. */
+export interface RunnerItem {
   readonly job: string;
   readonly ok: boolean;
   readonly outputs?: Record<string, OutputResult>;

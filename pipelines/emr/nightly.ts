@@ -16,8 +16,8 @@ import type { Config } from '../../core/config.ts';
 import { DataQualityError, DealFinderError, JobFailedError, UsageError } from '../../core/errors.ts';
 import type { Lake } from '../../core/lake.ts';
 import type { Logger } from '../../core/logging.ts';
-import type { JobResult, OutputResult } from '../../jobs/engines/engine.ts';
-import { SPARK_RUNNER } from '../../jobs/engines/spark.ts';
+import type { JobResult } from '../../jobs/engines/engine.ts';
+import { type RunnerItem, SPARK_RUNNER } from '../../jobs/engines/spark.ts';
 import type { JobDef } from '../../jobs/job.ts';
 import { JOBS, topologicalOrder } from '../../jobs/registry.ts';
 import { evaluateDq } from '../dq.ts';
@@ -71,20 +71,12 @@ export function nightlyJobs(only?: readonly string[]): JobDef[] {
   return topologicalOrder(only ? JOBS.filter((j) => only.includes(j.name)) : JOBS);
 }
 
-interface RunnerResultItem {
-  readonly job: string;
-  readonly ok: boolean;
-  readonly outputs?: Record<string, OutputResult>;
-  readonly metrics?: JobResult['metrics'];
-  readonly durationMs?: number;
-}
-
 /** The runner's result JSON of one step (written with --result), or undefined when not readable. */
-async function readStepResult(clients: AwsClients, uri: string): Promise<RunnerResultItem | undefined> {
+async function readStepResult(clients: AwsClients, uri: string): Promise<RunnerItem | undefined> {
   try {
     const { bucket, key } = parseS3Uri(uri);
     const got = await clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const parsed = JSON.parse((await got.Body?.transformToString()) ?? '') as { items?: RunnerResultItem[] };
+    const parsed = JSON.parse((await got.Body?.transformToString()) ?? '') as { items?: RunnerItem[] };
     return parsed.items?.[0];
   } catch {
     return undefined;
