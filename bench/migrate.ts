@@ -1,11 +1,22 @@
 /**
- * npm run bench -- migrate [--docs 100000] [--dim 384] [--concurrency 2] [--bulk-format smile|json]
- *   [--m <n>] [--ef-construction <n>] [--baseline-docs 20000] [--deadline-seconds 1200]
+ * npm run bench -- migrate [--docs 100000] [--dim 384] [--data embedding|gaussian] [--space l2|cosine|ip]
+ *   [--concurrency 2] [--bulk-format smile|json] [--m <n>] [--ef-construction <n>]
+ *   [--baseline-docs 20000] [--deadline-seconds 1200]
  *
  * End-to-end docs/s of the Chroma → OpenSearch migration (assess, setup-target, export,
  * transform, load; verify timed separately) for N vectors in a Chroma persistent directory
  * written by Python chromadb (cached under .cache/bench/), against the real OpenSearch of the
  * test harness (started if needed, or OPENSEARCH_URL / CHROMA_PYTHON from the environment).
+ *
+ * The source mirrors the prototype's collection: "products", ids doc_<i>, a description, metadata
+ * {category, price}, and by default no hnsw:space (Chroma's l2). Its vectors (--data):
+ * - embedding (default): unit vectors shaped like sentence embeddings of a product catalog —
+ *   categories → topics → products, a low-dimensional within-topic spread plus a little isotropic
+ *   noise (nearest-neighbour cosine ≈ 0.9, random pairs ≈ 0.06). HNSW build cost depends on the
+ *   data's intrinsic dimension, so this is the figure to plan with; no model can be downloaded
+ *   here to embed real descriptions with all-MiniLM-L6-v2.
+ * - gaussian: i.i.d. N(0,1) in all 384 dimensions — the worst case for HNSW (≈ 1.8× the build
+ *   CPU of the embedding-like data, and a true recall@10 near 0.55).
  * In the same run, a baseline: the first --baseline-docs records loaded by a naive loader and
  * by the migration's loader into fresh indices; the ratio of the two rates is printed.
  * The machine may be shared: the 1-minute load average is printed with every phase. The true
@@ -40,6 +51,8 @@ const { values: a } = parseArgs({
   options: {
     docs: { type: 'string', default: '100000' },
     dim: { type: 'string', default: '384' },
+    data: { type: 'string', default: 'embedding' },
+    space: { type: 'string', default: 'l2' },
     concurrency: { type: 'string', default: '2' },
     'bulk-format': { type: 'string', default: 'smile' },
     m: { type: 'string' },
@@ -51,6 +64,12 @@ const { values: a } = parseArgs({
 const DOCS = Number(a.docs);
 const BASELINE_DOCS = Number(a['baseline-docs']);
 const DIM = Number(a.dim);
+const DATA = a.data as string;
+const SPACE = a.space as string;
+if (!['embedding', 'gaussian'].includes(DATA))
+  throw new Error(`--data must be embedding or gaussian, not ${DATA}`);
+if (!['l2', 'cosine', 'ip'].includes(SPACE))
+  throw new Error(`--space must be l2, cosine or ip, not ${SPACE}`);
 const deadline = Date.now() + Number(a['deadline-seconds']) * 1000;
 const repo = path.resolve(import.meta.dirname, '..');
 
@@ -63,29 +82,43 @@ const OS_URL = process.env.OPENSEARCH_URL ?? (env.OPENSEARCH_URL as string);
 const PYTHON = process.env.CHROMA_PYTHON ?? (env.CHROMA_PYTHON as string);
 
 // 1. The source: N random vectors in a PersistentClient directory (cached: writing it takes minutes).
-const srcDir = path.join(repo, '.cache', 'bench', `chroma-${DOCS}x${DIM}`);
+const srcDir = path.join(repo, '.cache', 'bench', `chroma-${DOCS}x${DIM}-${DATA}-${SPACE}`);
 if (!existsSync(path.join(srcDir, '.complete'))) {
   rmSync(srcDir, { recursive: true, force: true });
   mkdirSync(srcDir, { recursive: true });
-  console.log(`writing ${DOCS} × ${DIM} vectors into ${srcDir} with Python chromadb (one-off)…`);
+  console.log(
+    `writing ${DOCS} × ${DIM} ${DATA} vectors (space ${SPACE}) into ${srcDir} with Python chromadb (one-off)…`,
+  );
   const t = Date.now();
   const py = `
 import sys, numpy as np, chromadb, pathlib
 from chromadb.config import Settings
-n, d, p = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, d, p, kind, space = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 c = chromadb.PersistentClient(path=p, settings=Settings(anonymized_telemetry=False))
-col = c.create_collection(name="products", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+# Like the prototype: no hnsw:space at all for l2 (Chroma's default).
+conf = {} if space == "l2" else {"configuration": {"hnsw": {"space": space}}}
+col = c.create_collection(name="products", embedding_function=None, **conf)
 rng = np.random.default_rng(42)
 cats = ["Automotive","Electronics","Office_Products","Tools_and_Home_Improvement","Cell_Phones_and_Accessories","Toys_and_Games","Appliances","Musical_Instruments"]
+def unit(x): return x / np.linalg.norm(x, axis=-1, keepdims=True)
+if kind == "embedding":
+    topics_n = max(1, n // 50)
+    centroids = unit(rng.standard_normal((8, d)))
+    topics = unit(centroids[np.arange(topics_n) % 8] + 0.9 * unit(rng.standard_normal((topics_n, d))))
+    spread = rng.standard_normal((32, d)) / np.sqrt(d)
 for s in range(0, n, 5000):
     m = min(5000, n - s)
-    e = rng.standard_normal((m, d)).astype("float32")
+    if kind == "embedding":
+        t = np.arange(s, s + m) % topics_n
+        e = unit(topics[t] + 0.35 * unit(rng.standard_normal((m, 32)) @ spread) + 0.12 * unit(rng.standard_normal((m, d)))).astype("float32")
+    else:
+        e = rng.standard_normal((m, d)).astype("float32")
     col.add(ids=[f"doc_{i}" for i in range(s, s+m)], embeddings=e,
             documents=[f"Product {i}: a {cats[i % 8]} item with a description of typical length for the catalog" for i in range(s, s+m)],
             metadatas=[{"category": cats[i % 8], "price": round(0.5 + (i * 7.31) % 999, 2)} for i in range(s, s+m)])
 pathlib.Path(p, ".complete").write_text(str(col.count()))
 `;
-  const r = spawnSync(PYTHON, ['-c', py, String(DOCS), String(DIM), srcDir], {
+  const r = spawnSync(PYTHON, ['-c', py, String(DOCS), String(DIM), srcDir, DATA, SPACE], {
     stdio: 'inherit',
     env: { ...process.env, ANONYMIZED_TELEMETRY: 'False' },
     timeout: Math.max(1000, deadline - Date.now()),
@@ -242,6 +275,8 @@ try {
   const result = {
     docs: DOCS,
     dim: DIM,
+    data: DATA,
+    space: SPACE,
     concurrency: Number(a.concurrency),
     seconds: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v * 100) / 100])),
     endToEndSeconds: Math.round(e2e * 100) / 100,

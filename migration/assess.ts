@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fmt, type PhaseContext, readChunkOf, sourceOf } from './context.ts';
 import { firstNonFinite, isZeroVector } from './records.ts';
-import { isHttpLocation, type SpaceName, spaceOf } from './source.ts';
+import { isHttpLocation, readInOrder, type SpaceName, spaceOf } from './source.ts';
 import { writeFileAtomic } from './state.ts';
 import { refuse } from './target.ts';
 
@@ -45,7 +45,7 @@ function typeName(v: unknown): string {
 export async function assess(ctx: PhaseContext): Promise<AssessReport> {
   const started = Date.now();
   const { params } = ctx.store.state;
-  const source = await sourceOf(ctx);
+  const source = await sourceOf(ctx, ctx.opts.readers);
   try {
     const collections = await source.collections();
     ctx.print(
@@ -73,49 +73,63 @@ export async function assess(ctx: PhaseContext): Promise<AssessReport> {
     let seen = 0;
     const bar = ctx.progress('assess', col.count, 'records');
     const chunk = readChunkOf(params.batchSize);
-    for (let offset = 0; ; offset += chunk) {
-      if (source.stats) {
-        // A directory source computes the figures next to the data (numpy): no vector transfer.
-        const st = await source.stats(col.name, offset, chunk);
-        for (const [d, n] of Object.entries(st.dims)) dims.set(Number(d), (dims.get(Number(d)) ?? 0) + n);
-        zero += st.zero;
-        nonFinite += st.nonFinite;
-        noMeta += st.noMeta;
-        noDoc += st.noDoc;
-        for (const [k, types] of Object.entries(st.keys)) {
-          keys[k] ??= {};
-          const t = keys[k];
-          for (const [n, c] of Object.entries(types)) t[n] = (t[n] ?? 0) + c;
-        }
-        seen += st.count;
-        bar.update(seen);
-        if (st.count < chunk) break;
-        continue;
-      }
-      const b = await source.get(col.name, offset, chunk);
-      for (let i = 0; i < b.ids.length; i++) {
-        const e = b.embeddings[i] ?? new Float32Array(0);
-        dims.set(e.length, (dims.get(e.length) ?? 0) + 1);
-        if (isZeroVector(e)) zero++;
-        if (firstNonFinite(e) >= 0) nonFinite++;
-        const m = b.metadatas[i];
-        if (!m || Object.keys(m).length === 0) noMeta++;
-        else
-          for (const [k, v] of Object.entries(m)) {
+    // Chunks are read `readers` at a time (directory sources: on as many chromadb processes).
+    const stats = source.stats?.bind(source);
+    if (stats)
+      // A directory source computes the figures next to the data (numpy): no vector transfer.
+      await readInOrder(
+        (offset) => stats(col.name, offset, chunk),
+        (st) => st.count,
+        chunk,
+        ctx.opts.readers,
+        (st) => {
+          for (const [d, n] of Object.entries(st.dims)) dims.set(Number(d), (dims.get(Number(d)) ?? 0) + n);
+          zero += st.zero;
+          nonFinite += st.nonFinite;
+          noMeta += st.noMeta;
+          noDoc += st.noDoc;
+          for (const [k, types] of Object.entries(st.keys)) {
             keys[k] ??= {};
             const t = keys[k];
-            const n = typeName(v);
-            t[n] = (t[n] ?? 0) + 1;
+            for (const [n, c] of Object.entries(types)) t[n] = (t[n] ?? 0) + c;
           }
-        const doc = b.documents[i];
-        if (doc === null || doc === undefined) noDoc++;
-        bytes +=
-          (b.ids[i]?.length ?? 0) + (doc?.length ?? 0) + (m ? JSON.stringify(m).length : 0) + e.length * 4;
-      }
-      seen += b.ids.length;
-      bar.update(seen);
-      if (b.ids.length < chunk) break;
-    }
+          seen += st.count;
+          bar.update(seen);
+        },
+      );
+    else
+      await readInOrder(
+        (offset) => source.get(col.name, offset, chunk),
+        (b) => b.ids.length,
+        chunk,
+        ctx.opts.readers,
+        (b) => {
+          for (let i = 0; i < b.ids.length; i++) {
+            const e = b.embeddings[i] ?? new Float32Array(0);
+            dims.set(e.length, (dims.get(e.length) ?? 0) + 1);
+            if (isZeroVector(e)) zero++;
+            if (firstNonFinite(e) >= 0) nonFinite++;
+            const m = b.metadatas[i];
+            if (!m || Object.keys(m).length === 0) noMeta++;
+            else
+              for (const [k, v] of Object.entries(m)) {
+                keys[k] ??= {};
+                const t = keys[k];
+                const n = typeName(v);
+                t[n] = (t[n] ?? 0) + 1;
+              }
+            const doc = b.documents[i];
+            if (doc === null || doc === undefined) noDoc++;
+            bytes +=
+              (b.ids[i]?.length ?? 0) +
+              (doc?.length ?? 0) +
+              (m ? JSON.stringify(m).length : 0) +
+              e.length * 4;
+          }
+          seen += b.ids.length;
+          bar.update(seen);
+        },
+      );
     bar.stop();
     const dimensions = Object.fromEntries([...dims.entries()].map(([d, n]) => [String(d), n]));
     const dimension = dims.size === 1 ? ([...dims.keys()][0] as number) : null;

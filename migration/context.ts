@@ -9,6 +9,8 @@ import { DEFAULT_RETRY, OpenSearch, type RetryPolicy } from './target.ts';
 export interface RunOptions {
   /** Bulk requests in flight at most (the loader lowers it on 429/5xx and raises it back). */
   readonly concurrency: number;
+  /** Source reads in flight (directory sources: chromadb reader processes; 2 fits two cores). */
+  readonly readers: number;
   readonly retry: RetryPolicy;
   readonly recallMin: number;
   readonly probes: number;
@@ -31,6 +33,7 @@ export interface RunOptions {
 
 export const DEFAULT_OPTIONS: Omit<RunOptions, 'flagFile'> = {
   concurrency: 2,
+  readers: 2,
   retry: DEFAULT_RETRY,
   recallMin: 0.95,
   probes: 50,
@@ -102,15 +105,19 @@ export function progressFactory(
   };
 }
 
-export function sourceOf(ctx: PhaseContext): Promise<ChromaSource> {
+/** The source, with `readers` parallel readers where whole-collection scans need them. */
+export function sourceOf(ctx: PhaseContext, readers = 1): Promise<ChromaSource> {
   const s = ctx.store.state.params.source;
-  return openSource({
-    location: s.location,
-    collection: s.collection,
-    tenant: s.tenant,
-    database: s.database,
-    python: ctx.opts.python,
-  });
+  return openSource(
+    {
+      location: s.location,
+      collection: s.collection,
+      tenant: s.tenant,
+      database: s.database,
+      python: ctx.opts.python,
+    },
+    readers,
+  );
 }
 
 export function targetOf(ctx: PhaseContext): OpenSearch {

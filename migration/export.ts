@@ -5,6 +5,7 @@ import { crashPoint } from '../core/lake.ts';
 import { fmt, gateFailed, type PhaseContext, readChunkOf, requireDone, sourceOf } from './context.ts';
 import { BatchFiles, sha256File } from './parquet.ts';
 import type { ExportRow } from './records.ts';
+import { readInOrder } from './source.ts';
 import { Staging } from './staging.ts';
 import { readJson, writeFileAtomic } from './state.ts';
 
@@ -81,52 +82,56 @@ export async function exportPhase(ctx: PhaseContext): Promise<Record<string, unk
   if (resumedFrom)
     ctx.print(`Resuming export at batch ${resumedFrom} (${fmt(manifest.total)} records already exported)`);
   const started = Date.now();
-  const source = await sourceOf(ctx);
+  const source = await sourceOf(ctx, ctx.opts.readers);
   const files = await BatchFiles.open();
   const bar = ctx.progress('export', expected, 'docs');
   let written = 0;
   try {
     const chunk = readChunkOf(params.batchSize);
-    let batch = manifest.files.length + 1;
-    for (let exhausted = false; !exhausted; ) {
-      const offset = (batch - 1) * params.batchSize;
-      const b = await source.get(params.source.collection, offset, chunk);
-      exhausted = b.ids.length < chunk;
-      if (b.ids.length === 0) break;
-      // Split the read into batch files, each written and checkpointed on its own.
-      for (let at = 0; at < b.ids.length; at += params.batchSize, batch++) {
-        const rows: ExportRow[] = [];
-        for (let i = at; i < Math.min(at + params.batchSize, b.ids.length); i++)
-          rows.push({
-            id: b.ids[i] as string,
-            document: b.documents[i] ?? null,
-            metadata: JSON.stringify(b.metadatas[i] ?? null),
-            embedding: b.embeddings[i] ?? new Float32Array(0),
-          });
-        const name = `${batchName(batch)}.parquet`;
-        const full = path.join(dir, name);
-        await files.writeExport(full, rows);
-        crashPoint(`export:file-written:${batch}`);
-        const entry: ManifestFile = {
-          batch,
-          file: name,
-          offset: offset + at,
-          count: rows.length,
-          bytes: statSync(full).size,
-          sha256: await sha256File(full),
-          firstId: rows[0]?.id ?? null,
-          lastId: rows.at(-1)?.id ?? null,
-        };
-        const uri = await staging.publish('export', full, entry);
-        manifest.files.push(uri ? { ...entry, uri } : entry);
-        manifest.total += rows.length;
-        writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-        if (staging.isRemote) await staging.putManifest('export', manifest);
-        crashPoint(`export:checkpoint:${batch}`);
-        written += rows.length;
-        bar.update(manifest.total);
-      }
-    }
+    // Up to `readers` chunks are read ahead (on as many reader processes) while one is written.
+    await readInOrder(
+      (offset) => source.get(params.source.collection, offset, chunk),
+      (b) => b.ids.length,
+      chunk,
+      ctx.opts.readers,
+      async (b, offset) => {
+        // Split the read into batch files, each written and checkpointed on its own.
+        for (let at = 0; at < b.ids.length; at += params.batchSize) {
+          const batch = (offset + at) / params.batchSize + 1;
+          const rows: ExportRow[] = [];
+          for (let i = at; i < Math.min(at + params.batchSize, b.ids.length); i++)
+            rows.push({
+              id: b.ids[i] as string,
+              document: b.documents[i] ?? null,
+              metadata: JSON.stringify(b.metadatas[i] ?? null),
+              embedding: b.embeddings[i] ?? new Float32Array(0),
+            });
+          const name = `${batchName(batch)}.parquet`;
+          const full = path.join(dir, name);
+          await files.writeExport(full, rows);
+          crashPoint(`export:file-written:${batch}`);
+          const entry: ManifestFile = {
+            batch,
+            file: name,
+            offset: offset + at,
+            count: rows.length,
+            bytes: statSync(full).size,
+            sha256: await sha256File(full),
+            firstId: rows[0]?.id ?? null,
+            lastId: rows.at(-1)?.id ?? null,
+          };
+          const uri = await staging.publish('export', full, entry);
+          manifest.files.push(uri ? { ...entry, uri } : entry);
+          manifest.total += rows.length;
+          writeFileAtomic(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+          if (staging.isRemote) await staging.putManifest('export', manifest);
+          crashPoint(`export:checkpoint:${batch}`);
+          written += rows.length;
+          bar.update(manifest.total);
+        }
+      },
+      manifest.files.length * params.batchSize,
+    );
   } finally {
     bar.stop();
     files.close();

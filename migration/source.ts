@@ -112,7 +112,13 @@ export function unreadable(location: string, cause: unknown): DealFinderError {
   );
 }
 
-export async function openSource(spec: SourceSpec): Promise<ChromaSource> {
+/**
+ * Opens the source. `readers` > 1 (directories only) starts that many chromadb reader processes
+ * behind one ChromaSource, so reads of different chunks run on different cores: a directory read
+ * is bound by chromadb's conversion to Python objects, which holds the GIL (threads do not help).
+ * A server source takes concurrent requests as it is.
+ */
+export async function openSource(spec: SourceSpec, readers = 1): Promise<ChromaSource> {
   if (isHttpLocation(spec.location)) {
     const s = new HttpChromaSource(
       spec.location,
@@ -122,7 +128,117 @@ export async function openSource(spec: SourceSpec): Promise<ChromaSource> {
     await s.heartbeat();
     return s;
   }
-  return PythonChromaSource.start(spec.location, spec.python ?? defaultPython());
+  const python = spec.python ?? defaultPython();
+  // The first reader opens the directory alone (chromadb may migrate an older store on open);
+  // the others start while it already serves and join the pool when ready.
+  const first = await PythonChromaSource.start(spec.location, python);
+  if (readers <= 1) return first;
+  const pool = new PooledChromaSource([first]);
+  for (let i = 1; i < readers; i++) pool.join(PythonChromaSource.start(spec.location, python));
+  return pool;
+}
+
+/** Several readers of one directory; each call goes to the member with the fewest calls in flight. */
+export class PooledChromaSource implements ChromaSource {
+  readonly kind = 'path' as const;
+  readonly location: string;
+  private readonly members: { source: ChromaSource; busy: number }[];
+  private readonly starting = new Set<Promise<ChromaSource | null>>();
+  private closed = false;
+
+  constructor(members: ChromaSource[]) {
+    this.location = (members[0] as ChromaSource).location;
+    this.members = members.map((source) => ({ source, busy: 0 }));
+  }
+
+  /** Adds a reader once it has started; one that fails to start is left out (the others serve). */
+  join(starting: Promise<ChromaSource>): void {
+    const tracked: Promise<ChromaSource | null> = starting
+      .then(async (source) => {
+        if (this.closed) await source.close();
+        else this.members.push({ source, busy: 0 });
+        return source;
+      })
+      .catch(() => null)
+      .finally(() => this.starting.delete(tracked));
+    this.starting.add(tracked);
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  private on<T>(call: (s: ChromaSource) => Promise<T>): Promise<T> {
+    const m = this.members.reduce((a, b) => (b.busy < a.busy ? b : a));
+    m.busy++;
+    return call(m.source).finally(() => {
+      m.busy--;
+    });
+  }
+
+  collections(): Promise<SourceCollection[]> {
+    return this.on((s) => s.collections());
+  }
+
+  get(collection: string, offset: number, limit: number): Promise<SourceBatch> {
+    return this.on((s) => s.get(collection, offset, limit));
+  }
+
+  getByIds(collection: string, ids: string[]): Promise<SourceBatch> {
+    return this.on((s) => s.getByIds(collection, ids));
+  }
+
+  query(collection: string, queries: Float32Array[], k: number): Promise<QueryResult> {
+    return this.on((s) => s.query(collection, queries, k));
+  }
+
+  stats(collection: string, offset: number, limit: number): Promise<SliceStats> {
+    return this.on((s) => (s.stats as NonNullable<ChromaSource['stats']>).call(s, collection, offset, limit));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.starting);
+    await Promise.all(this.members.map((m) => m.source.close()));
+  }
+}
+
+/**
+ * Reads chunks [0, chunk), [chunk, 2·chunk), … with up to `window` reads in flight and hands
+ * them to `each` in order, until a chunk comes back shorter than `chunk`. Reads issued past the
+ * end come back empty and are dropped. At most `window` + 1 chunks are in memory.
+ */
+export async function readInOrder<T>(
+  read: (offset: number) => Promise<T>,
+  sizeOf: (batch: T) => number,
+  chunk: number,
+  window: number,
+  each: (batch: T, offset: number) => Promise<void> | void,
+  startAt = 0,
+): Promise<void> {
+  const inFlight: { offset: number; batch: Promise<T> }[] = [];
+  let next = startAt;
+  const issue = () => {
+    const batch = read(next);
+    // Surfaces when awaited below; never unhandled if an earlier chunk fails first.
+    batch.catch(() => undefined);
+    inFlight.push({ offset: next, batch });
+    next += chunk;
+  };
+  try {
+    for (let i = 0; i < Math.max(1, window); i++) issue();
+    for (;;) {
+      const head = inFlight.shift() as { offset: number; batch: Promise<T> };
+      const batch = await head.batch;
+      const size = sizeOf(batch);
+      if (size === 0) return;
+      if (size === chunk) issue();
+      await each(batch, head.offset);
+      if (size < chunk) return;
+    }
+  } finally {
+    await Promise.allSettled(inFlight.map((f) => f.batch));
+  }
 }
 
 export function defaultPython(): string {

@@ -91,6 +91,12 @@ function addOptions(c: Command): Command {
       int('--concurrency'),
       DEFAULT_OPTIONS.concurrency,
     )
+    .option(
+      '--readers <n>',
+      'source reads in flight during assess and export (a directory source: chromadb reader processes)',
+      int('--readers'),
+      DEFAULT_OPTIONS.readers,
+    )
     .option('--recall-min <x>', 'required mean recall@k', num('--recall-min'), DEFAULT_OPTIONS.recallMin)
     .option('--probes <n>', 'probe queries for the recall check', int('--probes'), DEFAULT_OPTIONS.probes)
     .option('-k, --top-k <n>', 'k of recall@k', int('--top-k'), DEFAULT_OPTIONS.k)
@@ -150,6 +156,7 @@ interface Opts {
   staging?: string;
   dimension: string;
   concurrency: number;
+  readers: number;
   recallMin: number;
   probes: number;
   topK: number;
@@ -217,6 +224,7 @@ function phaseContext(io: CliIo, command: Command, opts: Opts): PhaseContext {
   const runOptions: RunOptions = {
     ...DEFAULT_OPTIONS,
     concurrency: Math.max(1, opts.concurrency),
+    readers: Math.min(8, Math.max(1, opts.readers)),
     recallMin: opts.recallMin,
     probes: opts.probes,
     k: opts.topK,

@@ -32,6 +32,10 @@ def encode(embeddings) -> tuple[str, list[int]]:
 
     if embeddings is None:
         return "", []
+    if isinstance(embeddings, np.ndarray) and embeddings.ndim == 2:
+        # One conversion for the whole chunk (chromadb returns float64: float32 → float64 → float32 is exact).
+        a = np.ascontiguousarray(embeddings, dtype="<f4")
+        return base64.b64encode(a.tobytes()).decode("ascii"), [int(a.shape[1])] * int(a.shape[0])
     parts = []
     dims = []
     for e in embeddings:
