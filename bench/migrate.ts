@@ -1,5 +1,6 @@
 /**
  * npm run bench -- migrate [--docs 100000] [--dim 384] [--data embedding|gaussian] [--space l2|cosine|ip]
+ *   [--source <Chroma persistent directory with a "products" collection>]
  *   [--concurrency 2] [--bulk-format smile|json] [--m <n>] [--ef-construction <n>]
  *   [--baseline-docs 20000] [--deadline-seconds 1200]
  *
@@ -17,6 +18,7 @@
  *   here to embed real descriptions with all-MiniLM-L6-v2.
  * - gaussian: i.i.d. N(0,1) in all 384 dimensions — the worst case for HNSW (≈ 1.8× the build
  *   CPU of the embedding-like data, and a true recall@10 near 0.55).
+ * --source benchmarks a copy of a real store instead (--dim must match it; rates use its count).
  * In the same run, a baseline: the first --baseline-docs records loaded by a naive loader and
  * by the migration's loader into fresh indices; the ratio of the two rates is printed.
  * The machine may be shared: the 1-minute load average is printed with every phase. The true
@@ -53,6 +55,7 @@ const { values: a } = parseArgs({
     dim: { type: 'string', default: '384' },
     data: { type: 'string', default: 'embedding' },
     space: { type: 'string', default: 'l2' },
+    source: { type: 'string' },
     concurrency: { type: 'string', default: '2' },
     'bulk-format': { type: 'string', default: 'smile' },
     m: { type: 'string' },
@@ -82,8 +85,10 @@ const OS_URL = process.env.OPENSEARCH_URL ?? (env.OPENSEARCH_URL as string);
 const PYTHON = process.env.CHROMA_PYTHON ?? (env.CHROMA_PYTHON as string);
 
 // 1. The source: N random vectors in a PersistentClient directory (cached: writing it takes minutes).
-const srcDir = path.join(repo, '.cache', 'bench', `chroma-${DOCS}x${DIM}-${DATA}-${SPACE}`);
-if (!existsSync(path.join(srcDir, '.complete'))) {
+const srcDir = a.source
+  ? path.resolve(a.source)
+  : path.join(repo, '.cache', 'bench', `chroma-${DOCS}x${DIM}-${DATA}-${SPACE}`);
+if (!a.source && !existsSync(path.join(srcDir, '.complete'))) {
   rmSync(srcDir, { recursive: true, force: true });
   mkdirSync(srcDir, { recursive: true });
   console.log(
@@ -190,7 +195,9 @@ try {
     (s, p) => s + (times[p] ?? 0),
     0,
   );
-  const loadRate = DOCS / (times.load ?? 1);
+  // The records migrated (with --source, the store's count rather than --docs).
+  const total = (ctx.store.state.facts.count as number | undefined) ?? DOCS;
+  const loadRate = total / (times.load ?? 1);
 
   // 3. True recall@10 of the new index: OpenSearch k-NN vs exact brute force over all valid vectors.
   const exact = await exactRecall(stateDir, `${alias}-v1`, ctx.store.state.facts.space ?? 'l2', 30, 10);
@@ -273,15 +280,15 @@ try {
   const lb1 = la();
 
   const result = {
-    docs: DOCS,
+    docs: total,
     dim: DIM,
-    data: DATA,
-    space: SPACE,
+    data: a.source ? `source ${srcDir}` : DATA,
+    space: ctx.store.state.facts.space,
     concurrency: Number(a.concurrency),
     seconds: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v * 100) / 100])),
     endToEndSeconds: Math.round(e2e * 100) / 100,
-    endToEndDocsPerSecond: Math.round(DOCS / e2e),
-    endToEndDocsPerMinute: Math.round((DOCS / e2e) * 60),
+    endToEndDocsPerSecond: Math.round(total / e2e),
+    endToEndDocsPerMinute: Math.round((total / e2e) * 60),
     loadDocsPerSecond: Math.round(loadRate),
     bulkFormat: a['bulk-format'],
     hnsw: ctx.store.state.phases['setup-target']?.summary?.hnsw,
