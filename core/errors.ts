@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'migration-busy'
   | 'migration-dimension-mismatch'
   | 'migration-source-unreadable'
+  | 'vector-store-flag-invalid'
   | 'emr-step-failed'
   | 'emr-cluster-failed'
   | 'emr-deadline'

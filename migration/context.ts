@@ -124,7 +124,7 @@ export function targetOf(ctx: PhaseContext): OpenSearch {
   return new OpenSearch(ctx.store.state.params.target.url, ctx.opts.retry);
 }
 
-export function requireDone(ctx: PhaseContext, phase: Phase, before: Phase): void {
+export function requireDone(ctx: PhaseContext, phase: Phase, before: Phase | 'shadow-mode'): void {
   if (!ctx.store.isDone(phase))
     throw new DealFinderError('migration-gate-failed', `${before} needs ${phase} to be done first`, {
       hint: `run \`dealctl migrate ${phase}\` (or \`dealctl migrate run\`)`,

@@ -1,7 +1,8 @@
 /**
  * ChromaDB → OpenSearch k-NN migration as a resumable runbook (see docs/runbooks/migration.md).
- * Public surface: the phases runner, the state store, the source reader, the shadow comparator
- * and the flag file the pricing service reads.
+ * Public surface: the phases runner, the state store, the source reader, the shadow comparator,
+ * the flag file the pricing service reads, and the router that serves nearest-neighbour queries
+ * from the store the flag names (with live shadow mode).
  */
 export { type AssessReport, assess } from './assess.ts';
 export {
@@ -26,7 +27,13 @@ export {
   RUN_PHASES,
   StateStore,
 } from './state.ts';
-export { readVectorStoreFlag, type VectorStoreFlag } from './switch.ts';
+export { readVectorStoreFlag, setShadowMode, type VectorStoreFlag } from './switch.ts';
 export { type BulkFormat, type Engine, indexBody, OpenSearch, SPACE_TYPES } from './target.ts';
 export { readQuarantine, readTransformManifest } from './transform.ts';
-export { osKnn, ShadowComparator } from './verify.ts';
+export {
+  type Neighbours,
+  VectorStoreRouter,
+  type VectorStoreRouterOptions,
+  type VectorStoreStats,
+} from './vector-store.ts';
+export { compareTopK, osKnn, ShadowComparator } from './verify.ts';

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
 import { type PhaseContext, requireDone, targetOf } from './context.ts';
+import type { SpaceName } from './source.ts';
 import { readJson, writeFileAtomic } from './state.ts';
 
 /** What the pricing service reads to pick its vector store. */
@@ -11,12 +12,31 @@ export interface VectorStoreFlag {
   shadow: boolean;
   opensearch: { url: string; alias: string; index: string | null } | null;
   chroma: { location: string; collection: string };
+  /** The collection's distance (how the router reports OpenSearch distances); absent in old flags: l2. */
+  space?: SpaceName;
   migration: string;
   at: string;
 }
 
 export function readVectorStoreFlag(file: string): VectorStoreFlag | null {
   return readJson<VectorStoreFlag>(file);
+}
+
+/** Writes the flag for this migration's source and space: what changes is backend, shadow, target. */
+function writeFlag(
+  ctx: PhaseContext,
+  f: Pick<VectorStoreFlag, 'backend' | 'shadow' | 'opensearch'>,
+): VectorStoreFlag {
+  const { params, facts } = ctx.store.state;
+  const flag: VectorStoreFlag = {
+    ...f,
+    chroma: { location: params.source.location, collection: params.source.collection },
+    ...(facts.space ? { space: facts.space } : {}),
+    migration: ctx.store.state.id,
+    at: new Date().toISOString(),
+  };
+  writeFileAtomic(ctx.opts.flagFile, `${JSON.stringify(flag, null, 2)}\n`);
+  return flag;
 }
 
 export async function cutoverPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
@@ -53,17 +73,37 @@ export async function cutoverPhase(ctx: PhaseContext): Promise<Record<string, un
       `Alias ${alias}: ${current.length ? current.join(', ') : '(none)'} → ${index} (one atomic _aliases call)`,
     );
   }
-  const flag: VectorStoreFlag = {
+  writeFlag(ctx, {
     backend: 'opensearch',
     shadow: false,
     opensearch: { url: params.target.url, alias, index },
-    chroma: { location: params.source.location, collection: params.source.collection },
-    migration: ctx.store.state.id,
-    at: new Date().toISOString(),
-  };
-  writeFileAtomic(ctx.opts.flagFile, `${JSON.stringify(flag, null, 2)}\n`);
+  });
   ctx.print(`Flag ${ctx.opts.flagFile}: backend=opensearch (Chroma stays untouched for rollback)`);
   return { alias, index, previous, flagFile: ctx.opts.flagFile };
+}
+
+/**
+ * Live shadow mode on or off: the flag keeps its backend (Chroma before cutover) and gains the
+ * verified new index, so a service using VectorStoreRouter mirrors its real queries to the other
+ * store and logs the differences. Needs verify done (the index exists and passed its gate).
+ */
+export function setShadowMode(ctx: PhaseContext, on: boolean): VectorStoreFlag {
+  requireDone(ctx, 'verify', 'shadow-mode');
+  const { params, facts } = ctx.store.state;
+  const current = readVectorStoreFlag(ctx.opts.flagFile);
+  const flag = writeFlag(ctx, {
+    backend: current?.backend ?? 'chroma',
+    shadow: on,
+    opensearch: {
+      url: params.target.url,
+      alias: params.target.alias,
+      index: (facts.index as string | undefined) ?? current?.opensearch?.index ?? null,
+    },
+  });
+  ctx.print(
+    `Flag ${ctx.opts.flagFile}: live shadow ${on ? 'ON' : 'off'} (serving from ${flag.backend}${on ? `, mirroring to ${flag.backend === 'chroma' ? `OpenSearch ${flag.opensearch?.index ?? flag.opensearch?.alias}` : 'Chroma'}` : ''})`,
+  );
+  return flag;
 }
 
 export async function rollbackPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
@@ -91,17 +131,7 @@ export async function rollbackPhase(ctx: PhaseContext): Promise<Record<string, u
     );
   }
   if (c.previousFlag !== null) writeFileAtomic(ctx.opts.flagFile, c.previousFlag);
-  else {
-    const flag: VectorStoreFlag = {
-      backend: 'chroma',
-      shadow: false,
-      opensearch: null,
-      chroma: { location: params.source.location, collection: params.source.collection },
-      migration: ctx.store.state.id,
-      at: new Date().toISOString(),
-    };
-    writeFileAtomic(ctx.opts.flagFile, `${JSON.stringify(flag, null, 2)}\n`);
-  }
+  else writeFlag(ctx, { backend: 'chroma', shadow: false, opensearch: null });
   ctx.print(
     `Flag ${ctx.opts.flagFile} restored (${c.previousFlag === null ? 'backend=chroma' : 'previous content'}); the source was not touched`,
   );

@@ -50,10 +50,40 @@ export interface Comparison {
 }
 
 /**
- * Runs one query against both stores and compares the top-k. Recall is tie-aware: a result
- * counts when its distance to the query is ≤ the distance of the reference's k-th neighbour
+ * Compares OpenSearch's top-k with Chroma's (the reference) for query q. Recall is tie-aware: an
+ * OpenSearch result counts when its distance to q is ≤ the distance of Chroma's k-th neighbour
  * (collections often hold identical vectors, whose order is arbitrary in either store).
  */
+export function compareTopK(
+  space: SpaceName,
+  q: Float32Array,
+  k: number,
+  chroma: { ids: string[]; distances: number[] },
+  os: { ids: string[]; vectors: Float32Array[] },
+): { recall: number; idRecall: number; missing: string[]; extra: string[] } {
+  const kth = chroma.distances.length ? Math.max(...chroma.distances) : Number.POSITIVE_INFINITY;
+  const tol = Math.abs(kth) * 1e-4 + 1e-5;
+  const want = Math.min(k, chroma.ids.length);
+  let hits = 0;
+  for (const v of os.vectors) if (distance(space, q, v) <= kth + tol) hits++;
+  const inChroma = new Set(chroma.ids);
+  const inOs = new Set(os.ids);
+  const overlap = os.ids.filter((id) => inChroma.has(id)).length;
+  return {
+    recall: want ? Math.min(hits, want) / want : 1,
+    idRecall: want ? overlap / want : 1,
+    missing: chroma.ids.filter((id) => !inOs.has(id)),
+    extra: os.ids.filter((id) => !inChroma.has(id)),
+  };
+}
+
+/** Appends one difference between the stores to a JSON-lines log, with a timestamp. */
+export function appendDifference(file: string, entry: Record<string, unknown>): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  appendFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+}
+
+/** Runs one query against both stores and compares the top-k (compareTopK), logging differences. */
 export class ShadowComparator {
   constructor(
     private readonly o: {
@@ -77,42 +107,27 @@ export class ShadowComparator {
     t = performance.now();
     const s = await osKnn(this.o.os, this.o.index, q, k, this.o.efSearch);
     const osMs = performance.now() - t;
-    const chromaIds = c.ids[0] ?? [];
-    const dists = c.distances[0] ?? [];
-    const kth = dists.length ? Math.max(...dists) : Number.POSITIVE_INFINITY;
-    const tol = Math.abs(kth) * 1e-4 + 1e-5;
-    const want = Math.min(k, chromaIds.length);
-    let hits = 0;
-    s.vectors.forEach((v) => {
-      if (distance(this.o.space, q, v) <= kth + tol) hits++;
-    });
-    const set = new Set(chromaIds);
-    const overlap = s.ids.filter((id) => set.has(id)).length;
+    const chroma = { ids: c.ids[0] ?? [], distances: c.distances[0] ?? [] };
+    const cmp = compareTopK(this.o.space, q, k, chroma, s);
     const result: Comparison = {
-      chromaIds,
+      chromaIds: chroma.ids,
       osIds: s.ids,
-      recall: want ? Math.min(hits, want) / want : 1,
-      idRecall: want ? overlap / want : 1,
+      recall: cmp.recall,
+      idRecall: cmp.idRecall,
       chromaMs,
       osMs,
     };
-    if (this.o.logFile && (result.recall < 1 || result.idRecall < 1)) {
-      mkdirSync(path.dirname(this.o.logFile), { recursive: true });
-      appendFileSync(
-        this.o.logFile,
-        `${JSON.stringify({
-          at: new Date().toISOString(),
-          recall: result.recall,
-          idRecall: result.idRecall,
-          missing: chromaIds.filter((id) => !s.ids.includes(id)),
-          extra: s.ids.filter((id) => !set.has(id)),
-          chromaIds,
-          osIds: s.ids,
-          chromaMs: Math.round(chromaMs * 10) / 10,
-          osMs: Math.round(osMs * 10) / 10,
-        })}\n`,
-      );
-    }
+    if (this.o.logFile && (result.recall < 1 || result.idRecall < 1))
+      appendDifference(this.o.logFile, {
+        recall: result.recall,
+        idRecall: result.idRecall,
+        missing: cmp.missing,
+        extra: cmp.extra,
+        chromaIds: chroma.ids,
+        osIds: s.ids,
+        chromaMs: Math.round(chromaMs * 10) / 10,
+        osMs: Math.round(osMs * 10) / 10,
+      });
     return result;
   }
 }

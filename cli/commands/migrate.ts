@@ -16,6 +16,7 @@ import {
   runAll,
   runPhase,
   StateStore,
+  setShadowMode,
 } from '../../migration/index.ts';
 import { PRODUCT_VECTOR_DIMENSION } from '../../schemas/index.ts';
 import { contextOf } from '../context.ts';
@@ -284,6 +285,22 @@ export function migrateCommand(io: CliIo): Command {
         ctx.store.unlock();
       }
     });
+  addOptions(
+    migrate
+      .command('shadow-mode')
+      .argument('<on|off>', 'on: services using VectorStoreRouter mirror their live queries; off: stop')
+      .description(
+        'switch live shadow mode in the flag file: the pricing service keeps serving from its current store and mirrors each query to the other, logging differences',
+      ),
+  ).action(async (mode: string, opts: Opts, command: Command) => {
+    if (mode !== 'on' && mode !== 'off') throw new UsageError(`shadow-mode: "${mode}" is not on or off`);
+    const ctx = phaseContext(io, command, opts);
+    try {
+      setShadowMode(ctx, mode === 'on');
+    } finally {
+      ctx.store.unlock();
+    }
+  });
   migrate
     .command('status')
     .description("show the runbook's state: phases, results, facts")

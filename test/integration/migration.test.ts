@@ -2,11 +2,21 @@
  * ChromaDB → OpenSearch migration on the real services: collections written by Python chromadb
  * (persistent directory and server) migrate completely and verify; kills during export and load
  * resume to exact counts; corrupted records are quarantined with reasons; a dimension mismatch
- * is refused before anything is written; rollback after cutover restores the previous alias.
+ * is refused before anything is written; rollback after cutover restores the previous alias;
+ * the router serves from the flag's store, mirrors live queries in shadow mode and follows
+ * cutover and rollback without a restart.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +24,7 @@ import {
   BatchFiles,
   DEFAULT_OPTIONS,
   type MigrationParams,
+  openSource,
   type PhaseContext,
   progressFactory,
   readExportManifest,
@@ -22,6 +33,7 @@ import {
   runAll,
   runPhase,
   StateStore,
+  VectorStoreRouter,
 } from '../../migration/index.ts';
 import { writeChromaFixture } from '../services/chroma.js';
 import { servicesFor } from '../services/index.js';
@@ -425,6 +437,97 @@ svc.describe('chroma → opensearch migration', () => {
     expect(st?.phases['setup-target']?.status).toBe('failed');
     expect(st?.phases['setup-target']?.error?.code).toBe('migration-dimension-mismatch');
     expect(existsSync(path.join(stateDir, 'export'))).toBe(false);
+  });
+
+  it('live shadow mode: the router serves from the flag, mirrors to OpenSearch, logs a planted difference, and follows cutover and rollback', async () => {
+    const name = `mig-live-${run}`;
+    await writeCollection({ url: svc.env.CHROMA_URL, name, count: 300, dim: 16, seed: 11 });
+    const alias = `mig-live-${run}`;
+    created.push(alias);
+    const stateDir = path.join(work, 'st-live');
+    const ctx = context(stateDir, params(svc.env.CHROMA_URL as string, name, alias), []);
+    await runAll(ctx, 'verify');
+    ctx.store.unlock();
+    const flagFile = ctx.opts.flagFile;
+    // No flag yet: a clear error, not a silent default.
+    expect(() => VectorStoreRouter.open({ flagFile })).toThrow(/cannot read the vector-store flag/);
+
+    // Switched on through the CLI, as an operator would.
+    const on = await cli(['shadow-mode', 'on', '--state', stateDir, '--flag-file', flagFile]);
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stdout).toMatch(/live shadow ON \(serving from chroma, mirroring to OpenSearch/);
+    expect(readVectorStoreFlag(flagFile)).toMatchObject({
+      backend: 'chroma',
+      shadow: true,
+      space: 'l2',
+      opensearch: { alias, index: `${alias}-v1` },
+    });
+
+    const shadowLog = path.join(work, 'live-shadow.jsonl');
+    const router = VectorStoreRouter.open({ flagFile, shadowLog, reloadMs: 0, maxShadowInFlight: 64 });
+    try {
+      let seed = 5;
+      const rand = () => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed / 2147483648 - 0.5;
+      };
+      const queries = Array.from({ length: 20 }, () => Float32Array.from({ length: 16 }, () => rand() * 4));
+      const first = await router.nearest(queries[0] as Float32Array, 5);
+      expect(first.backend).toBe('chroma');
+      expect(first.ids).toHaveLength(5);
+      expect([...first.distances].sort((a, b) => a - b)).toEqual(first.distances);
+      for (const q of queries.slice(1)) await router.nearest(q, 5);
+      await router.drain();
+      let st = router.stats();
+      expect(st).toMatchObject({
+        served: { chroma: 20, opensearch: 0 },
+        shadowed: 20,
+        errors: 0,
+        dropped: 0,
+      });
+      expect(st.recallMean as number).toBeGreaterThanOrEqual(0.95);
+      const differingBefore = st.differing;
+
+      // Plant a difference: the nearest product of query 0 disappears from the new index.
+      const gone = first.ids[0] as string;
+      await osGet(`/${alias}-v1/_doc/${gone}?refresh=true`, { method: 'DELETE' });
+      await router.nearest(queries[0] as Float32Array, 5);
+      await router.drain();
+      st = router.stats();
+      expect(st.differing).toBe(differingBefore + 1);
+      const logged = readFileSync(shadowLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { missing: string[]; servedBy: string });
+      expect(logged.at(-1)).toMatchObject({ servedBy: 'chroma', missing: [gone] });
+
+      // Cutover: the same router now serves from the alias, no restart; same neighbours as Chroma.
+      await runPhase(ctx, 'cutover');
+      ctx.store.unlock();
+      const q1 = queries[1] as Float32Array;
+      const fromOs = await router.nearest(q1, 5);
+      expect(fromOs.backend).toBe('opensearch');
+      const source = await openSource({ location: svc.env.CHROMA_URL as string, collection: name });
+      const fromChroma = await source.query(name, [q1], 5);
+      await source.close();
+      if (!(fromChroma.ids[0] ?? []).includes(gone)) {
+        expect(fromOs.ids).toEqual(fromChroma.ids[0]);
+        fromOs.distances.forEach((d, i) => {
+          expect(d).toBeCloseTo(fromChroma.distances[0]?.[i] as number, 3);
+        });
+      }
+
+      // Rollback restores the flag as it was before cutover: Chroma serves again (shadow still on).
+      await runPhase(ctx, 'rollback');
+      ctx.store.unlock();
+      const back = await router.nearest(q1, 5);
+      expect(back.backend).toBe('chroma');
+      expect(readVectorStoreFlag(flagFile)).toMatchObject({ backend: 'chroma', shadow: true });
+      await router.drain();
+      expect(router.stats().served).toEqual({ chroma: 22, opensearch: 1 });
+    } finally {
+      await router.close();
+    }
   });
 
   it('resumes after SIGKILL during export and during load: exact counts, no duplicates', async () => {

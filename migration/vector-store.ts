@@ -1,0 +1,262 @@
+/**
+ * The pricing service's view of the product vectors: nearest(vector, k) served from the store the
+ * flag file names (Chroma before cutover, the OpenSearch alias after it, Chroma again after a
+ * rollback), re-read when the file changes, so cutover and rollback need no restart.
+ *
+ * Live shadow mode (`dealctl migrate shadow-mode on`, flag `shadow: true`): every query (or a
+ * sampled share) is also sent to the other store off the serving path — the caller never waits
+ * for it, and at most `maxShadowInFlight` comparisons run at once (the rest are counted as
+ * dropped). Each pair is compared with verify's tie-aware recall (Chroma is the reference);
+ * differences are appended to a JSON-lines log and counted in stats().
+ */
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
+import { distance } from './records.ts';
+import { type ChromaSource, openSource, type SpaceName } from './source.ts';
+import type { VectorStoreFlag } from './switch.ts';
+import { OpenSearch } from './target.ts';
+import { appendDifference, compareTopK, osKnn } from './verify.ts';
+
+export type Backend = VectorStoreFlag['backend'];
+
+export interface Neighbours {
+  /** The store that answered. */
+  readonly backend: Backend;
+  readonly ids: string[];
+  /** In Chroma's convention for the collection's space (l2: squared distance; cosine/ip: 1 − similarity). */
+  readonly distances: number[];
+}
+
+export interface VectorStoreRouterOptions {
+  readonly flagFile: string;
+  /** Python with chromadb, for a Chroma persistent directory. */
+  readonly python?: string;
+  readonly efSearch?: number;
+  /** Where live-shadow differences go (default: shadow-live.jsonl beside the flag file). */
+  readonly shadowLog?: string;
+  readonly maxShadowInFlight?: number;
+  /** Share of queries mirrored while shadow mode is on (0–1). */
+  readonly shadowSampleRate?: number;
+  /** How often the flag file is checked for changes. */
+  readonly reloadMs?: number;
+}
+
+export interface VectorStoreStats {
+  readonly served: Record<Backend, number>;
+  readonly shadowed: number;
+  readonly differing: number;
+  readonly dropped: number;
+  readonly errors: number;
+  /** Mean tie-aware recall@k of OpenSearch against Chroma over the shadowed queries. */
+  readonly recallMean: number | null;
+  readonly lastError: string | null;
+}
+
+interface RawResult {
+  ids: string[];
+  distances: number[];
+  vectors?: Float32Array[];
+}
+
+export class VectorStoreRouter {
+  private flag: VectorStoreFlag;
+  private flagStamp: string;
+  private checkedAt = Date.now();
+  private chroma: { key: string; source: Promise<ChromaSource> } | null = null;
+  private readonly shadows = new Set<Promise<void>>();
+  private readonly counts = {
+    served: { chroma: 0, opensearch: 0 } as Record<Backend, number>,
+    shadowed: 0,
+    differing: 0,
+    dropped: 0,
+    errors: 0,
+    recallSum: 0,
+    lastError: null as string | null,
+  };
+
+  private constructor(private readonly o: VectorStoreRouterOptions) {
+    const { flag, stamp } = readFlag(o.flagFile);
+    this.flag = flag;
+    this.flagStamp = stamp;
+  }
+
+  /** Reads the flag file; refuses a missing or unreadable one with a clear error. */
+  static open(o: VectorStoreRouterOptions): VectorStoreRouter {
+    return new VectorStoreRouter(o);
+  }
+
+  /** The flag in force (after a reload check). */
+  current(): VectorStoreFlag {
+    this.reloadIfChanged();
+    return this.flag;
+  }
+
+  async nearest(vector: Float32Array, k: number): Promise<Neighbours> {
+    const flag = this.current();
+    const served = await this.query(flag, flag.backend, vector, k, 'serve');
+    this.counts.served[flag.backend]++;
+    if (flag.shadow && flag.opensearch && Math.random() < (this.o.shadowSampleRate ?? 1)) {
+      if (this.shadows.size >= (this.o.maxShadowInFlight ?? 4)) this.counts.dropped++;
+      else {
+        const other: Backend = flag.backend === 'chroma' ? 'opensearch' : 'chroma';
+        const task = this.shadow(flag, other, vector, k, served).finally(() => this.shadows.delete(task));
+        this.shadows.add(task);
+      }
+    }
+    return { backend: flag.backend, ids: served.ids, distances: served.distances };
+  }
+
+  stats(): VectorStoreStats {
+    const c = this.counts;
+    return {
+      served: { ...c.served },
+      shadowed: c.shadowed,
+      differing: c.differing,
+      dropped: c.dropped,
+      errors: c.errors,
+      recallMean: c.shadowed ? c.recallSum / c.shadowed : null,
+      lastError: c.lastError,
+    };
+  }
+
+  /** Waits for the shadow comparisons in flight (shutdown, tests). */
+  async drain(): Promise<void> {
+    while (this.shadows.size) await Promise.all(this.shadows);
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    if (this.chroma) await (await this.chroma.source.catch(() => null))?.close();
+    this.chroma = null;
+  }
+
+  private reloadIfChanged(): void {
+    if (Date.now() - this.checkedAt < (this.o.reloadMs ?? 1000)) return;
+    this.checkedAt = Date.now();
+    const stamp = stampOf(this.o.flagFile);
+    if (stamp === this.flagStamp) return;
+    // A flag that vanished or is being rewritten keeps the last good one in force.
+    try {
+      const { flag, stamp: now } = readFlag(this.o.flagFile);
+      this.flag = flag;
+      this.flagStamp = now;
+    } catch {
+      /* keep serving from the last good flag */
+    }
+  }
+
+  private space(flag: VectorStoreFlag): SpaceName {
+    return flag.space ?? 'l2';
+  }
+
+  private chromaSource(flag: VectorStoreFlag): Promise<ChromaSource> {
+    const key = `${flag.chroma.location}\u0000${flag.chroma.collection}`;
+    if (this.chroma?.key !== key) {
+      const old = this.chroma;
+      if (old) void old.source.then((s) => s.close()).catch(() => undefined);
+      this.chroma = {
+        key,
+        source: openSource({
+          location: flag.chroma.location,
+          collection: flag.chroma.collection,
+          ...(this.o.python ? { python: this.o.python } : {}),
+        }),
+      };
+    }
+    return this.chroma.source;
+  }
+
+  private async query(
+    flag: VectorStoreFlag,
+    backend: Backend,
+    vector: Float32Array,
+    k: number,
+    purpose: 'serve' | 'shadow',
+  ): Promise<RawResult> {
+    if (backend === 'chroma') {
+      const source = await this.chromaSource(flag);
+      const r = await source.query(flag.chroma.collection, [vector], k);
+      return { ids: r.ids[0] ?? [], distances: r.distances[0] ?? [] };
+    }
+    const target = flag.opensearch;
+    if (!target)
+      throw new DealFinderError(
+        'vector-store-flag-invalid',
+        `${this.o.flagFile} names no OpenSearch target`,
+        {
+          hint: 'rerun `dealctl migrate cutover` or `dealctl migrate shadow-mode on`',
+          exitCode: EXIT_CODES.input,
+        },
+      );
+    // Serving goes through the alias (so alias moves take effect); shadowing before cutover
+    // queries the new index itself (the alias may still point at the old one).
+    const index = purpose === 'serve' ? target.alias : (target.index ?? target.alias);
+    const r = await osKnn(new OpenSearch(target.url), index, vector, k, this.o.efSearch ?? 100);
+    const space = this.space(flag);
+    return { ids: r.ids, distances: r.vectors.map((v) => distance(space, vector, v)), vectors: r.vectors };
+  }
+
+  private async shadow(
+    flag: VectorStoreFlag,
+    other: Backend,
+    vector: Float32Array,
+    k: number,
+    served: RawResult,
+  ): Promise<void> {
+    try {
+      const mirrored = await this.query(flag, other, vector, k, 'shadow');
+      const [chroma, os] = other === 'opensearch' ? [served, mirrored] : [mirrored, served];
+      const c = compareTopK(this.space(flag), vector, k, chroma, {
+        ids: os.ids,
+        vectors: os.vectors ?? [],
+      });
+      this.counts.shadowed++;
+      this.counts.recallSum += c.recall;
+      if (c.recall < 1 || c.idRecall < 1) {
+        this.counts.differing++;
+        appendDifference(this.o.shadowLog ?? path.join(path.dirname(this.o.flagFile), 'shadow-live.jsonl'), {
+          servedBy: flag.backend,
+          recall: c.recall,
+          idRecall: c.idRecall,
+          missing: c.missing,
+          extra: c.extra,
+          chromaIds: chroma.ids,
+          osIds: os.ids,
+        });
+      }
+    } catch (error) {
+      this.counts.errors++;
+      this.counts.lastError = error instanceof Error ? error.message : String(error);
+    }
+  }
+}
+
+function stampOf(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+function readFlag(file: string): { flag: VectorStoreFlag; stamp: string } {
+  const stamp = stampOf(file);
+  let flag: VectorStoreFlag;
+  try {
+    flag = JSON.parse(readFileSync(file, 'utf8')) as VectorStoreFlag;
+  } catch (error) {
+    throw new DealFinderError('vector-store-flag-invalid', `cannot read the vector-store flag ${file}`, {
+      hint: 'the migration writes it at `shadow-mode`, `cutover` and `rollback`; check --flag-file',
+      exitCode: EXIT_CODES.input,
+      cause: error,
+    });
+  }
+  if ((flag.backend !== 'chroma' && flag.backend !== 'opensearch') || !flag.chroma?.location)
+    throw new DealFinderError('vector-store-flag-invalid', `${file} is not a vector-store flag`, {
+      hint: 'expected {"backend": "chroma"|"opensearch", "chroma": {...}, "opensearch": {...}|null}',
+      exitCode: EXIT_CODES.input,
+    });
+  return { flag, stamp };
+}
