@@ -64,6 +64,7 @@ export class VectorStoreRouter {
   private flagStamp: string;
   private checkedAt = Date.now();
   private chroma: { key: string; source: Promise<ChromaSource> } | null = null;
+  private readonly clients = new Map<string, OpenSearch>();
   private readonly shadows = new Set<Promise<void>>();
   private readonly counts = {
     served: { chroma: 0, opensearch: 0 } as Record<Backend, number>,
@@ -155,14 +156,17 @@ export class VectorStoreRouter {
     if (this.chroma?.key !== key) {
       const old = this.chroma;
       if (old) void old.source.then((s) => s.close()).catch(() => undefined);
-      this.chroma = {
-        key,
-        source: openSource({
-          location: flag.chroma.location,
-          collection: flag.chroma.collection,
-          ...(this.o.python ? { python: this.o.python } : {}),
-        }),
-      };
+      const source = openSource({
+        location: flag.chroma.location,
+        collection: flag.chroma.collection,
+        ...(this.o.python ? { python: this.o.python } : {}),
+      });
+      const entry = { key, source };
+      this.chroma = entry;
+      // A store that cannot be opened now is tried again on the next query, not cached as failed.
+      source.catch(() => {
+        if (this.chroma === entry) this.chroma = null;
+      });
     }
     return this.chroma.source;
   }
@@ -192,7 +196,12 @@ export class VectorStoreRouter {
     // Serving goes through the alias (so alias moves take effect); shadowing before cutover
     // queries the new index itself (the alias may still point at the old one).
     const index = purpose === 'serve' ? target.alias : (target.index ?? target.alias);
-    const r = await osKnn(new OpenSearch(target.url), index, vector, k, this.o.efSearch ?? 100);
+    let os = this.clients.get(target.url);
+    if (!os) {
+      os = new OpenSearch(target.url);
+      this.clients.set(target.url, os);
+    }
+    const r = await osKnn(os, index, vector, k, this.o.efSearch ?? 100);
     const space = this.space(flag);
     return { ids: r.ids, distances: r.vectors.map((v) => distance(space, vector, v)), vectors: r.vectors };
   }
