@@ -13,6 +13,7 @@ import {
   progressFactory,
   RUN_PHASES,
   type RunOptions,
+  readVectorStoreFlag,
   runAll,
   runPhase,
   StateStore,
@@ -306,44 +307,54 @@ export function migrateCommand(io: CliIo): Command {
     .description("show the runbook's state: phases, results, facts")
     .option('--state <dir>', 'state directory (default: <lake>/_migrations/<alias>)')
     .option('--alias <name>', 'alias (for the default state directory)', 'products')
+    .option('--flag-file <file>', 'vector-store flag file (default: <state>/vector-store.json)')
     .option('--json', 'JSON output')
-    .action((opts: { state?: string; alias: string; json?: boolean }, command: Command) => {
-      const cli = contextOf(command, io.out);
-      const dir = stateDirOf({ ...(opts as Opts) }, cli.lake.root);
-      const store = StateStore.read(dir);
-      if (!store) {
+    .action(
+      (opts: { state?: string; alias: string; json?: boolean; flagFile?: string }, command: Command) => {
+        const cli = contextOf(command, io.out);
+        const dir = stateDirOf({ ...(opts as Opts) }, cli.lake.root);
+        const store = StateStore.read(dir);
+        if (!store) {
+          io.out.write(
+            `No migration state in ${dir} (start with \`dealctl migrate assess --source … --target …\`)\n`,
+          );
+          return;
+        }
+        const s = store.state;
+        const flagFile = path.resolve(opts.flagFile ?? path.join(dir, 'vector-store.json'));
+        const flag = readVectorStoreFlag(flagFile);
+        if (opts.json) {
+          io.out.write(`${JSON.stringify({ ...s, vectorStoreFlag: flag }, null, 2)}\n`);
+          return;
+        }
         io.out.write(
-          `No migration state in ${dir} (start with \`dealctl migrate assess --source … --target …\`)\n`,
+          `Migration ${s.id} (state ${dir})\n  source ${s.params.source.location} collection ${s.params.source.collection}\n  target ${s.params.target.url} alias ${s.params.target.alias} index ${s.facts.index ?? '-'} engine ${s.params.target.engine}\n  dimension ${s.facts.dimension ?? '-'} space ${s.facts.space ?? '-'} records ${s.facts.count ?? '-'}${s.facts.cutover ? `\n  cutover ${s.facts.cutover.at}: ${s.facts.cutover.previous.join(', ') || '(none)'} → ${s.facts.cutover.index}${s.facts.rolledBackAt ? ` (rolled back ${s.facts.rolledBackAt})` : ''}` : ''}\n`,
         );
-        return;
-      }
-      const s = store.state;
-      if (opts.json) {
-        io.out.write(`${JSON.stringify(s, null, 2)}\n`);
-        return;
-      }
-      io.out.write(
-        `Migration ${s.id} (state ${dir})\n  source ${s.params.source.location} collection ${s.params.source.collection}\n  target ${s.params.target.url} alias ${s.params.target.alias} index ${s.facts.index ?? '-'} engine ${s.params.target.engine}\n  dimension ${s.facts.dimension ?? '-'} space ${s.facts.space ?? '-'} records ${s.facts.count ?? '-'}${s.facts.cutover ? `\n  cutover ${s.facts.cutover.at}: ${s.facts.cutover.previous.join(', ') || '(none)'} → ${s.facts.cutover.index}${s.facts.rolledBackAt ? ` (rolled back ${s.facts.rolledBackAt})` : ''}` : ''}\n`,
-      );
-      const t = new Table({
-        style: { head: [], border: [] },
-        head: ['phase', 'status', 'attempts', 'ended', 'result'],
-      });
-      for (const p of Object.keys(PHASE_HELP) as Phase[]) {
-        const r = s.phases[p];
-        const summary = r?.error
-          ? `${r.error.code}: ${r.error.message}`
-          : r?.summary
-            ? Object.entries(r.summary)
-                .filter(([, v]) => typeof v !== 'object' || v === null)
-                .slice(0, 6)
-                .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v}`)
-                .join(' ')
-            : '';
-        t.push([p, r?.status ?? 'pending', r?.attempts ?? 0, r?.endedAt ?? '-', summary.slice(0, 110)]);
-      }
-      io.out.write(`${t.toString()}\n`);
-    });
+        io.out.write(
+          flag
+            ? `  services read ${flagFile}: serving from ${flag.backend}${flag.backend === 'opensearch' ? ` (alias ${flag.opensearch?.alias})` : ''}, live shadow ${flag.shadow ? `ON (mirroring to ${flag.backend === 'chroma' ? (flag.opensearch?.index ?? flag.opensearch?.alias) : 'Chroma'})` : 'off'}\n`
+            : `  no flag file at ${flagFile} yet (written by shadow-mode, cutover and rollback)\n`,
+        );
+        const t = new Table({
+          style: { head: [], border: [] },
+          head: ['phase', 'status', 'attempts', 'ended', 'result'],
+        });
+        for (const p of Object.keys(PHASE_HELP) as Phase[]) {
+          const r = s.phases[p];
+          const summary = r?.error
+            ? `${r.error.code}: ${r.error.message}`
+            : r?.summary
+              ? Object.entries(r.summary)
+                  .filter(([, v]) => typeof v !== 'object' || v === null)
+                  .slice(0, 6)
+                  .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v}`)
+                  .join(' ')
+              : '';
+          t.push([p, r?.status ?? 'pending', r?.attempts ?? 0, r?.endedAt ?? '-', summary.slice(0, 110)]);
+        }
+        io.out.write(`${t.toString()}\n`);
+      },
+    );
   for (const c of migrate.commands)
     c.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
   return migrate;

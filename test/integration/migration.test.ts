@@ -462,6 +462,8 @@ svc.describe('chroma → opensearch migration', () => {
       space: 'l2',
       opensearch: { alias, index: `${alias}-v1` },
     });
+    const status = await cli(['status', '--state', stateDir, '--flag-file', flagFile]);
+    expect(status.stdout).toMatch(/serving from chroma, live shadow ON \(mirroring to mig-live-\w+-v1\)/);
 
     const shadowLog = path.join(work, 'live-shadow.jsonl');
     const router = VectorStoreRouter.open({ flagFile, shadowLog, reloadMs: 0, maxShadowInFlight: 64 });
