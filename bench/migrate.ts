@@ -1,7 +1,7 @@
 /**
  * npm run bench -- migrate [--docs 100000] [--dim 384] [--data embedding|gaussian] [--space l2|cosine|ip]
  *   [--source <Chroma persistent directory with a "products" collection>]
- *   [--concurrency 2] [--bulk-format smile|json] [--m <n>] [--ef-construction <n>]
+ *   [--concurrency 2] [--readers 2] [--bulk-format smile|json] [--m <n>] [--ef-construction <n>]
  *   [--baseline-docs 20000] [--deadline-seconds 1200]
  *
  * End-to-end docs/s of the Chroma → OpenSearch migration (assess, setup-target, export,
@@ -57,6 +57,7 @@ const { values: a } = parseArgs({
     space: { type: 'string', default: 'l2' },
     source: { type: 'string' },
     concurrency: { type: 'string', default: '2' },
+    readers: { type: 'string', default: String(DEFAULT_OPTIONS.readers) },
     'bulk-format': { type: 'string', default: 'smile' },
     m: { type: 'string' },
     'ef-construction': { type: 'string' },
@@ -167,6 +168,7 @@ const ctx: PhaseContext = {
   opts: {
     ...DEFAULT_OPTIONS,
     concurrency: Number(a.concurrency),
+    readers: Number(a.readers),
     flagFile: path.join(stateDir, 'vector-store.json'),
     python: PYTHON,
   },
@@ -285,6 +287,7 @@ try {
     data: a.source ? `source ${srcDir}` : DATA,
     space: ctx.store.state.facts.space,
     concurrency: Number(a.concurrency),
+    readers: Number(a.readers),
     seconds: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.round(v * 100) / 100])),
     endToEndSeconds: Math.round(e2e * 100) / 100,
     endToEndDocsPerSecond: Math.round(total / e2e),

@@ -5,7 +5,7 @@ import { crashPoint } from '../core/lake.ts';
 import { fmt, gateFailed, type PhaseContext, readChunkOf, requireDone, sourceOf } from './context.ts';
 import { BatchFiles, sha256File } from './parquet.ts';
 import type { ExportRow } from './records.ts';
-import { readInOrder } from './source.ts';
+import { type ChromaSource, readInOrder } from './source.ts';
 import { Staging } from './staging.ts';
 import { readJson, writeFileAtomic } from './state.ts';
 
@@ -82,15 +82,17 @@ export async function exportPhase(ctx: PhaseContext): Promise<Record<string, unk
   if (resumedFrom)
     ctx.print(`Resuming export at batch ${resumedFrom} (${fmt(manifest.total)} records already exported)`);
   const started = Date.now();
-  const source = await sourceOf(ctx, ctx.opts.readers);
   const files = await BatchFiles.open();
   const bar = ctx.progress('export', expected, 'docs');
+  let source: ChromaSource | null = null;
   let written = 0;
   try {
+    const src = await sourceOf(ctx, ctx.opts.readers);
+    source = src;
     const chunk = readChunkOf(params.batchSize);
     // Up to `readers` chunks are read ahead (on as many reader processes) while one is written.
     await readInOrder(
-      (offset) => source.get(params.source.collection, offset, chunk),
+      (offset) => src.get(params.source.collection, offset, chunk),
       (b) => b.ids.length,
       chunk,
       ctx.opts.readers,
@@ -135,7 +137,7 @@ export async function exportPhase(ctx: PhaseContext): Promise<Record<string, unk
   } finally {
     bar.stop();
     files.close();
-    await source.close();
+    await source?.close();
   }
   const seconds = (Date.now() - started) / 1000;
   if (manifest.total !== expected) {

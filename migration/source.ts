@@ -151,6 +151,9 @@ export class PooledChromaSource implements ChromaSource {
     this.members = members.map((source) => ({ source, busy: 0 }));
   }
 
+  /** Why extra readers failed to start (they are left out; the others serve). */
+  readonly startErrors: string[] = [];
+
   /** Adds a reader once it has started; one that fails to start is left out (the others serve). */
   join(starting: Promise<ChromaSource>): void {
     const tracked: Promise<ChromaSource | null> = starting
@@ -159,7 +162,10 @@ export class PooledChromaSource implements ChromaSource {
         else this.members.push({ source, busy: 0 });
         return source;
       })
-      .catch(() => null)
+      .catch((error: unknown) => {
+        this.startErrors.push(error instanceof Error ? error.message : String(error));
+        return null;
+      })
       .finally(() => this.starting.delete(tracked));
     this.starting.add(tracked);
   }
@@ -169,7 +175,9 @@ export class PooledChromaSource implements ChromaSource {
   }
 
   private on<T>(call: (s: ChromaSource) => Promise<T>): Promise<T> {
-    const m = this.members.reduce((a, b) => (b.busy < a.busy ? b : a));
+    // A member whose process died fails fast, so it would look least busy and take every call.
+    const live = this.members.filter((m) => (m.source as { alive?: boolean }).alive !== false);
+    const m = (live.length ? live : this.members).reduce((a, b) => (b.busy < a.busy ? b : a));
     m.busy++;
     return call(m.source).finally(() => {
       m.busy--;
@@ -447,6 +455,9 @@ export class PythonChromaSource implements ChromaSource {
       for (const p of src.queue.splice(0)) p.reject(new Error(`${why}: ${src.stderr.slice(-1500)}`));
     };
     child.on('error', (e) => fail(`cannot run ${python}: ${e.message}`));
+    // A write to a reader that died or was closed (EPIPE, write after end) fails its requests;
+    // unhandled, it would be an 'error' event that ends the whole Node process.
+    child.stdin.on('error', (e) => fail(`chroma_source.py stdin: ${e.message}`));
     child.on('exit', (code, signal) => fail(`chroma_source.py exited (${signal ?? code})`));
     let first: Record<string, unknown>;
     try {
@@ -465,6 +476,7 @@ export class PythonChromaSource implements ChromaSource {
   private request(req: Record<string, unknown>): Promise<Record<string, unknown>> {
     const run = async () => {
       if (this.exited) throw unreadable(this.location, new Error(this.exited));
+      if (this.child.stdin.writableEnded) throw unreadable(this.location, new Error('the reader was closed'));
       const p = new Promise<Record<string, unknown>>((resolve, reject) =>
         this.queue.push({ resolve, reject }),
       );
@@ -476,6 +488,11 @@ export class PythonChromaSource implements ChromaSource {
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => undefined);
     return next;
+  }
+
+  /** False once the reader process has exited or been closed. */
+  get alive(): boolean {
+    return this.exited === null && !this.child.stdin.writableEnded;
   }
 
   async collections(): Promise<SourceCollection[]> {

@@ -11,7 +11,7 @@ export interface VectorStoreFlag {
   /** Run both and log differences (ShadowComparator) while serving from `backend`. */
   shadow: boolean;
   opensearch: { url: string; alias: string; index: string | null } | null;
-  chroma: { location: string; collection: string };
+  chroma: { location: string; collection: string; tenant?: string; database?: string };
   /** The collection's distance (how the router reports OpenSearch distances); absent in old flags: l2. */
   space?: SpaceName;
   migration: string;
@@ -30,7 +30,12 @@ function writeFlag(
   const { params, facts } = ctx.store.state;
   const flag: VectorStoreFlag = {
     ...f,
-    chroma: { location: params.source.location, collection: params.source.collection },
+    chroma: {
+      location: params.source.location,
+      collection: params.source.collection,
+      ...(params.source.tenant ? { tenant: params.source.tenant } : {}),
+      ...(params.source.database ? { database: params.source.database } : {}),
+    },
     ...(facts.space ? { space: facts.space } : {}),
     migration: ctx.store.state.id,
     at: new Date().toISOString(),

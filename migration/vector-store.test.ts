@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,14 +50,13 @@ describe('VectorStoreRouter', () => {
   it('passes a failure of the serving store to the caller and counts nothing as served', async () => {
     const file = path.join(dir, 'down.json');
     writeFileSync(file, JSON.stringify(flag({ shadow: true })));
-    const router = VectorStoreRouter.open({ flagFile: file });
-    await expect(router.nearest(Float32Array.from([1, 2]), 3)).rejects.toThrow(
-      /cannot read the Chroma store/,
-    );
-    // Tried again (not cached as failed), and fails the same way.
-    await expect(router.nearest(Float32Array.from([1, 2]), 3)).rejects.toThrow(
-      /cannot read the Chroma store/,
-    );
+    const router = VectorStoreRouter.open({ flagFile: file, python: path.join(dir, 'no-python') });
+    await expect(router.nearest(Float32Array.from([1, 2]), 3)).rejects.toThrow(/no chroma\.sqlite3/);
+    // The store appears: the next query opens it again (a cached failure would repeat the first
+    // message); here it gets as far as starting the reader, which has no Python to run.
+    mkdirSync(path.join(dir, 'no-store'), { recursive: true });
+    writeFileSync(path.join(dir, 'no-store', 'chroma.sqlite3'), '');
+    await expect(router.nearest(Float32Array.from([1, 2]), 3)).rejects.toThrow(/cannot run .*no-python/);
     expect(router.stats()).toMatchObject({ served: { chroma: 0, opensearch: 0 }, shadowed: 0 });
     await router.close();
   });

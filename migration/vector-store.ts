@@ -40,6 +40,12 @@ export interface VectorStoreRouterOptions {
   readonly shadowSampleRate?: number;
   /** How often the flag file is checked for changes. */
   readonly reloadMs?: number;
+  /**
+   * Per-request timeout and attempts towards OpenSearch (default 5 s, 2 attempts): a serving
+   * path fails fast instead of inheriting the loader's minutes of retries.
+   */
+  readonly timeoutMs?: number;
+  readonly attempts?: number;
 }
 
 export interface VectorStoreStats {
@@ -64,8 +70,11 @@ export class VectorStoreRouter {
   private flagStamp: string;
   private checkedAt = Date.now();
   private chroma: { key: string; source: Promise<ChromaSource> } | null = null;
+  /** Sources replaced by a flag change: closed once the queries already sent to them are done. */
+  private readonly retiring = new Set<Promise<void>>();
   private readonly clients = new Map<string, OpenSearch>();
   private readonly shadows = new Set<Promise<void>>();
+  private readonly serving = new Set<Promise<unknown>>();
   private readonly counts = {
     served: { chroma: 0, opensearch: 0 } as Record<Backend, number>,
     shadowed: 0,
@@ -95,7 +104,14 @@ export class VectorStoreRouter {
 
   async nearest(vector: Float32Array, k: number): Promise<Neighbours> {
     const flag = this.current();
-    const served = await this.query(flag, flag.backend, vector, k, 'serve');
+    const pending = this.query(flag, flag.backend, vector, k, 'serve');
+    this.serving.add(pending);
+    let served: RawResult;
+    try {
+      served = await pending;
+    } finally {
+      this.serving.delete(pending);
+    }
     this.counts.served[flag.backend]++;
     if (flag.shadow && flag.opensearch && Math.random() < (this.o.shadowSampleRate ?? 1)) {
       if (this.shadows.size >= (this.o.maxShadowInFlight ?? 4)) this.counts.dropped++;
@@ -126,10 +142,14 @@ export class VectorStoreRouter {
     while (this.shadows.size) await Promise.all(this.shadows);
   }
 
+  /** Waits for every query in flight, then closes the Chroma readers. */
   async close(): Promise<void> {
+    await Promise.allSettled(this.serving);
     await this.drain();
-    if (this.chroma) await (await this.chroma.source.catch(() => null))?.close();
+    const current = this.chroma;
     this.chroma = null;
+    if (current) await (await current.source.catch(() => null))?.close();
+    await Promise.all(this.retiring);
   }
 
   private reloadIfChanged(): void {
@@ -152,13 +172,15 @@ export class VectorStoreRouter {
   }
 
   private chromaSource(flag: VectorStoreFlag): Promise<ChromaSource> {
-    const key = `${flag.chroma.location}\u0000${flag.chroma.collection}`;
+    const c = flag.chroma;
+    const key = [c.location, c.collection, c.tenant ?? '', c.database ?? ''].join('\u0000');
     if (this.chroma?.key !== key) {
-      const old = this.chroma;
-      if (old) void old.source.then((s) => s.close()).catch(() => undefined);
+      if (this.chroma) this.retire(this.chroma.source);
       const source = openSource({
-        location: flag.chroma.location,
-        collection: flag.chroma.collection,
+        location: c.location,
+        collection: c.collection,
+        ...(c.tenant ? { tenant: c.tenant } : {}),
+        ...(c.database ? { database: c.database } : {}),
         ...(this.o.python ? { python: this.o.python } : {}),
       });
       const entry = { key, source };
@@ -171,6 +193,17 @@ export class VectorStoreRouter {
     return this.chroma.source;
   }
 
+  /** Closes a replaced source after the queries already sent to it have had time to finish. */
+  private retire(source: Promise<ChromaSource>): void {
+    const done: Promise<void> = Promise.allSettled(this.serving)
+      .then(() => Promise.allSettled(this.shadows))
+      .then(() => source)
+      .then((s) => s.close())
+      .catch(() => undefined)
+      .finally(() => this.retiring.delete(done));
+    this.retiring.add(done);
+  }
+
   private async query(
     flag: VectorStoreFlag,
     backend: Backend,
@@ -179,9 +212,19 @@ export class VectorStoreRouter {
     purpose: 'serve' | 'shadow',
   ): Promise<RawResult> {
     if (backend === 'chroma') {
-      const source = await this.chromaSource(flag);
-      const r = await source.query(flag.chroma.collection, [vector], k);
-      return { ids: r.ids[0] ?? [], distances: r.distances[0] ?? [] };
+      const opened = this.chromaSource(flag);
+      const source = await opened;
+      try {
+        const r = await source.query(flag.chroma.collection, [vector], k);
+        return { ids: r.ids[0] ?? [], distances: r.distances[0] ?? [] };
+      } catch (error) {
+        // A reader that died (or a server that went away) is reopened on the next query.
+        if (this.chroma?.source === opened) {
+          this.retire(opened);
+          this.chroma = null;
+        }
+        throw error;
+      }
     }
     const target = flag.opensearch;
     if (!target)
@@ -198,7 +241,11 @@ export class VectorStoreRouter {
     const index = purpose === 'serve' ? target.alias : (target.index ?? target.alias);
     let os = this.clients.get(target.url);
     if (!os) {
-      os = new OpenSearch(target.url);
+      os = new OpenSearch(
+        target.url,
+        { attempts: this.o.attempts ?? 2, baseDelayMs: 100, maxDelayMs: 500 },
+        this.o.timeoutMs ?? 5000,
+      );
       this.clients.set(target.url, os);
     }
     const r = await osKnn(os, index, vector, k, this.o.efSearch ?? 100);
@@ -214,6 +261,12 @@ export class VectorStoreRouter {
     served: RawResult,
   ): Promise<void> {
     try {
+      // The flag moved on since this query was served: comparing against its old stores would
+      // reopen them; count it as dropped instead.
+      if (this.flag !== flag) {
+        this.counts.dropped++;
+        return;
+      }
       const mirrored = await this.query(flag, other, vector, k, 'shadow');
       const [chroma, os] = other === 'opensearch' ? [served, mirrored] : [mirrored, served];
       const c = compareTopK(this.space(flag), vector, k, chroma, {
@@ -224,15 +277,18 @@ export class VectorStoreRouter {
       this.counts.recallSum += c.recall;
       if (c.recall < 1 || c.idRecall < 1) {
         this.counts.differing++;
-        appendDifference(this.o.shadowLog ?? path.join(path.dirname(this.o.flagFile), 'shadow-live.jsonl'), {
-          servedBy: flag.backend,
-          recall: c.recall,
-          idRecall: c.idRecall,
-          missing: c.missing,
-          extra: c.extra,
-          chromaIds: chroma.ids,
-          osIds: os.ids,
-        });
+        await appendDifference(
+          this.o.shadowLog ?? path.join(path.dirname(this.o.flagFile), 'shadow-live.jsonl'),
+          {
+            servedBy: flag.backend,
+            recall: c.recall,
+            idRecall: c.idRecall,
+            missing: c.missing,
+            extra: c.extra,
+            chromaIds: chroma.ids,
+            osIds: os.ids,
+          },
+        );
       }
     } catch (error) {
       this.counts.errors++;

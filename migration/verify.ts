@@ -1,5 +1,5 @@
 /** Phase 6 (verify) and 7 (shadow): counts, field-by-field sample, recall@k against the source. */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { fmt, gateFailed, type PhaseContext, requireDone, rng, sourceOf, targetOf } from './context.ts';
@@ -77,10 +77,10 @@ export function compareTopK(
   };
 }
 
-/** Appends one difference between the stores to a JSON-lines log, with a timestamp. */
-export function appendDifference(file: string, entry: Record<string, unknown>): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  appendFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
+/** Appends one difference between the stores to a JSON-lines log, with a timestamp (one write: O_APPEND keeps lines whole). */
+export async function appendDifference(file: string, entry: Record<string, unknown>): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await appendFile(file, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`);
 }
 
 /** Runs one query against both stores and compares the top-k (compareTopK), logging differences. */
@@ -118,7 +118,7 @@ export class ShadowComparator {
       osMs,
     };
     if (this.o.logFile && (result.recall < 1 || result.idRecall < 1))
-      appendDifference(this.o.logFile, {
+      await appendDifference(this.o.logFile, {
         recall: result.recall,
         idRecall: result.idRecall,
         missing: cmp.missing,
