@@ -11,51 +11,23 @@ import { gzipSync } from 'node:zlib';
 import {
   CancelStepsCommand,
   DescribeClusterCommand,
-  EMRClient,
   ListStepsCommand,
   RunJobFlowCommand,
   type StepState,
   TerminateJobFlowsCommand,
 } from '@aws-sdk/client-emr';
-import {
-  BatchCreatePartitionCommand,
-  CreateDatabaseCommand,
-  CreateTableCommand,
-  GetDatabaseCommand,
-  GetTableCommand,
-  GlueClient,
-} from '@aws-sdk/client-glue';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
+import { BatchCreatePartitionCommand } from '@aws-sdk/client-glue';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../core/aws.ts';
 import { loadConfig } from '../../core/config.ts';
 import { Lake, TABLES, type TableName } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
+import { mockedAws } from '../../test/support/mocked-aws.ts';
 import { Ledger } from '../ledger.ts';
 import { EmrStepFailedError } from './errors.ts';
 import { runNightlyOnEmr } from './nightly.ts';
 
-const creds = { region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } };
-const s3 = new S3Client(creds);
-const emr = new EMRClient(creds);
-const glue = new GlueClient(creds);
-const clients: AwsClients = {
-  settings: {
-    region: 'us-east-1',
-    endpoint: undefined,
-    forcePathStyle: false,
-    maxAttempts: 1,
-    retryMode: 'standard',
-  },
-  s3,
-  emr,
-  glue,
-  destroy: () => undefined,
-};
-const s3Mock = mockClient(s3);
-const emrMock = mockClient(emr);
-const glueMock = mockClient(glue);
+const { clients, s3Mock, emrMock, glueMock, reset } = mockedAws('j-N');
 const meta = mkdtempSync(path.join(os.tmpdir(), 'emr-nightly-'));
 afterAll(() => rmSync(meta, { recursive: true, force: true }));
 
@@ -115,22 +87,7 @@ const RESULTS: Record<string, object> = {
   },
 };
 
-beforeEach(() => {
-  s3Mock.reset();
-  emrMock.reset();
-  glueMock.reset();
-  s3Mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound' }));
-  s3Mock.on(PutObjectCommand).resolves({});
-  glueMock.on(GetDatabaseCommand).resolves({ Database: { Name: 'deal_finder' } });
-  glueMock.on(GetTableCommand).rejects(Object.assign(new Error('nope'), { name: 'EntityNotFoundException' }));
-  glueMock.on(CreateTableCommand).resolves({});
-  glueMock.on(CreateDatabaseCommand).resolves({});
-  glueMock.on(BatchCreatePartitionCommand).resolves({ Errors: [] });
-  emrMock.on(RunJobFlowCommand).resolves({ JobFlowId: 'j-N' });
-  emrMock.on(DescribeClusterCommand).resolves({ Cluster: { Id: 'j-N', Status: { State: 'RUNNING' } } });
-  emrMock.on(TerminateJobFlowsCommand).resolves({});
-  emrMock.on(CancelStepsCommand).resolves({ CancelStepsInfoList: [] });
-});
+beforeEach(reset);
 
 function resultsFor(runId: string) {
   for (const [job, item] of Object.entries(RESULTS)) {
