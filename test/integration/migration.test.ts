@@ -111,6 +111,20 @@ function runChild(
   });
 }
 
+/** The options naming a migration from the harness's Chroma server to its OpenSearch. */
+const serverMigration = (stateDir: string, collection: string, alias: string) => [
+  '--state',
+  stateDir,
+  '--source',
+  svc.env.CHROMA_URL as string,
+  '--collection',
+  collection,
+  '--target',
+  svc.env.OPENSEARCH_URL as string,
+  '--alias',
+  alias,
+];
+
 /** The CLI entry in a child process (so a crash hook can SIGKILL it). */
 const cli = (args: string[], env: Record<string, string> = {}) =>
   runChild(process.execPath, ['--import', 'tsx', 'migration/main.ts', 'migrate', ...args], env, 240_000);
@@ -308,19 +322,7 @@ svc.describe('chroma → opensearch migration', () => {
     await writeCollection({ url: svc.env.CHROMA_URL, name, count: 50, dim: 16 });
     const alias = `mig-dim-${run}`;
     const stateDir = path.join(work, 'st-dim');
-    const r = await cli([
-      'run',
-      '--state',
-      stateDir,
-      '--source',
-      svc.env.CHROMA_URL as string,
-      '--collection',
-      name,
-      '--target',
-      svc.env.OPENSEARCH_URL as string,
-      '--alias',
-      alias,
-    ]);
+    const r = await cli(['run', ...serverMigration(stateDir, name, alias)]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(
       /error\[migration-dimension-mismatch\]: dimension mismatch: .* 16-dimensional .* expects 384/,
@@ -411,21 +413,7 @@ svc.describe('chroma → opensearch migration', () => {
       body: JSON.stringify({ actions: [{ add: { index: old, alias } }] }),
     });
     const stateDir = path.join(work, 'st-alias');
-    const r = await cli([
-      'run',
-      '--state',
-      stateDir,
-      '--source',
-      svc.env.CHROMA_URL as string,
-      '--collection',
-      name,
-      '--target',
-      svc.env.OPENSEARCH_URL as string,
-      '--alias',
-      alias,
-      '--dimension',
-      'any',
-    ]);
+    const r = await cli(['run', ...serverMigration(stateDir, name, alias), '--dimension', 'any']);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(
       /error\[migration-dimension-mismatch\]: dimension mismatch: the alias .* serves .*-old with 8-dimensional vectors, the source has 16/,
@@ -540,16 +528,7 @@ svc.describe('chroma → opensearch migration', () => {
     created.push(alias);
     const stateDir = path.join(work, 'st-kill');
     const base = [
-      '--state',
-      stateDir,
-      '--source',
-      svc.env.CHROMA_URL as string,
-      '--collection',
-      name,
-      '--target',
-      svc.env.OPENSEARCH_URL as string,
-      '--alias',
-      alias,
+      ...serverMigration(stateDir, name, alias),
       '--dimension',
       'any',
       '--batch-size',
