@@ -11,7 +11,9 @@ export interface PriceEstimate {
 /**
  * Estimates the true price of deals. Implementations: the price-history estimator (lake
  * price_trends); later model-serving ones (embeddings + k-NN, SageMaker, LLM) behind the same
- * interface. Throw an error with `retryable: true` for transient failures.
+ * interface — a k-NN one queries product vectors through migration's VectorStoreRouter, which
+ * follows the migration's flag file (Chroma or OpenSearch, live shadow mode). Throw an error with
+ * `retryable: true` for transient failures.
  */
 export interface PriceEstimator {
   readonly name: string;
