@@ -64,6 +64,8 @@ export interface ChromaSource {
   /** Statistics of records [offset, offset+limit) without shipping them (directory sources only). */
   stats?(collection: string, offset: number, limit: number): Promise<SliceStats>;
   close(): Promise<void>;
+  /** False once a reader process has exited or been closed (absent: a stateless server client). */
+  readonly alive?: boolean;
 }
 
 export function isHttpLocation(location: string): boolean {
@@ -176,7 +178,7 @@ export class PooledChromaSource implements ChromaSource {
 
   private on<T>(call: (s: ChromaSource) => Promise<T>): Promise<T> {
     // A member whose process died fails fast, so it would look least busy and take every call.
-    const live = this.members.filter((m) => (m.source as { alive?: boolean }).alive !== false);
+    const live = this.members.filter((m) => m.source.alive !== false);
     const m = (live.length ? live : this.members).reduce((a, b) => (b.busy < a.busy ? b : a));
     m.busy++;
     return call(m.source).finally(() => {

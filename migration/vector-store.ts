@@ -218,8 +218,9 @@ export class VectorStoreRouter {
         const r = await source.query(flag.chroma.collection, [vector], k);
         return { ids: r.ids[0] ?? [], distances: r.distances[0] ?? [] };
       } catch (error) {
-        // A reader that died (or a server that went away) is reopened on the next query.
-        if (this.chroma?.source === opened) {
+        // A reader process that died is reopened on the next query; a live one (a rejected
+        // query) or a server client (stateless) is kept.
+        if (source.alive === false && this.chroma?.source === opened) {
           this.retire(opened);
           this.chroma = null;
         }
