@@ -43,6 +43,10 @@ function config() {
   return loadConfig({ file: configFile, env: {} });
 }
 
+/** `dealctl nightly --engine emr` with the moto config, quiet, plus the given flags. */
+const nightlyOnEmr = (flags: string[]) =>
+  runCli(['--config', configFile, '--log-level', 'silent', 'nightly', '--engine', 'emr', ...flags]);
+
 svc.describe('dealctl nightly --engine emr on moto', () => {
   beforeAll(async () => {
     writeFileSync(
@@ -66,18 +70,7 @@ svc.describe('dealctl nightly --engine emr on moto', () => {
   });
 
   it('--dry-run prints the exact requests as JSON and makes no call', async () => {
-    const r = await runCli([
-      '--config',
-      configFile,
-      '--log-level',
-      'silent',
-      'nightly',
-      '--engine',
-      'emr',
-      '--dry-run',
-      '--date',
-      DATE,
-    ]);
+    const r = await nightlyOnEmr(['--dry-run', '--date', DATE]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const requests = JSON.parse(r.out) as {
@@ -105,19 +98,7 @@ svc.describe('dealctl nightly --engine emr on moto', () => {
   });
 
   it('--no-wait: transient cluster, content-hash uploads, Glue tables, 4 steps in order, ledger records them', async () => {
-    const r = await runCli([
-      '--config',
-      configFile,
-      '--log-level',
-      'silent',
-      'nightly',
-      '--engine',
-      'emr',
-      '--no-wait',
-      '--json',
-      '--date',
-      DATE,
-    ]);
+    const r = await nightlyOnEmr(['--no-wait', '--json', '--date', DATE]);
     expect(r.code, r.err).toBe(0);
     const summary = JSON.parse(r.out) as {
       runId: string;
@@ -207,14 +188,7 @@ svc.describe('dealctl nightly --engine emr on moto', () => {
     );
     const clusterId = shared.JobFlowId!;
     const started = performance.now();
-    const r = await runCli([
-      '--config',
-      configFile,
-      '--log-level',
-      'silent',
-      'nightly',
-      '--engine',
-      'emr',
+    const r = await nightlyOnEmr([
       '--cluster-id',
       clusterId,
       '--deadline',

@@ -129,6 +129,18 @@ const serverMigration = (stateDir: string, collection: string, alias: string) =>
 const cli = (args: string[], env: Record<string, string> = {}) =>
   runChild(process.execPath, ['--import', 'tsx', 'migration/main.ts', 'migrate', ...args], env, 240_000);
 
+/** `migrate assess` of a source into the harness's OpenSearch, with its own state directory. */
+const assessFrom = (source: string, stateName: string) =>
+  cli([
+    'assess',
+    '--state',
+    path.join(work, stateName),
+    '--source',
+    source,
+    '--target',
+    svc.env.OPENSEARCH_URL as string,
+  ]);
+
 function context(dir: string, params: MigrationParams, lines: string[]): PhaseContext {
   return {
     store: StateStore.openOrCreate(dir, params),
@@ -336,15 +348,7 @@ svc.describe('chroma → opensearch migration', () => {
 
     const empty = path.join(work, 'not-a-store');
     rmSync(empty, { recursive: true, force: true });
-    const u = await cli([
-      'assess',
-      '--state',
-      path.join(work, 'st-bad'),
-      '--source',
-      empty,
-      '--target',
-      svc.env.OPENSEARCH_URL as string,
-    ]);
+    const u = await assessFrom(empty, 'st-bad');
     expect(u.code).toBe(4);
     expect(u.stderr).toMatch(
       /error\[migration-source-unreadable\]: cannot read the Chroma store .* not a Chroma persistent directory/,
@@ -355,29 +359,13 @@ svc.describe('chroma → opensearch migration', () => {
     const corrupt = path.join(work, 'corrupt-store');
     mkdirSync(corrupt, { recursive: true });
     writeFileSync(path.join(corrupt, 'chroma.sqlite3'), 'this is not an sqlite database\n'.repeat(200));
-    const c = await cli([
-      'assess',
-      '--state',
-      path.join(work, 'st-corrupt'),
-      '--source',
-      corrupt,
-      '--target',
-      svc.env.OPENSEARCH_URL as string,
-    ]);
+    const c = await assessFrom(corrupt, 'st-corrupt');
     expect(c.code).toBe(4);
     expect(c.stderr).toMatch(/error\[migration-source-unreadable\]: cannot read the Chroma store/);
     expect(c.stderr).toMatch(/hint: /);
 
     // A server that does not answer.
-    const down = await cli([
-      'assess',
-      '--state',
-      path.join(work, 'st-down'),
-      '--source',
-      'http://127.0.0.1:9',
-      '--target',
-      svc.env.OPENSEARCH_URL as string,
-    ]);
+    const down = await assessFrom('http://127.0.0.1:9', 'st-down');
     expect(down.code).toBe(4);
     expect(down.stderr).toMatch(
       /error\[migration-source-unreadable\]: cannot read the Chroma store at http:\/\/127\.0\.0\.1:9/,
