@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { clockOf } from '../core/clock.ts';
 import { RawDeal, type RawDealRecord } from '../schemas/index.ts';
 import {
   DETECTED_AT_HEADER,
@@ -199,7 +200,8 @@ async function main(): Promise<void> {
       while (sent < count) {
         const due = Math.min(count, Math.round(((performance.now() - t0) / tickMs + 1) * perTick));
         const batch: OutMessage[] = [];
-        const now = new Date();
+        // The stages stamp delivery on the config's clock: detection must be on the same one.
+        const now = clockOf(env.config).now();
         for (; sent < due; sent++) {
           const q = sent % Math.round(1 / qualifying) === 0;
           if (q) notifications++;
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
             topic,
             key: `${path}${sent}`,
             value: encode(RawDeal, raw),
-            headers: { [DETECTED_AT_HEADER]: String(Date.now()) },
+            headers: { [DETECTED_AT_HEADER]: String(now.getTime()) },
           });
         }
         if (batch.length > 0) await producer.send(batch);

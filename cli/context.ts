@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { type Clock, clockOf } from '../core/clock.ts';
 import { type Config, loadConfig } from '../core/config.ts';
 import { Lake } from '../core/lake.ts';
 import { createLogger, type Logger } from '../core/logging.ts';
@@ -12,6 +13,8 @@ export interface GlobalOptions {
 
 export interface CliContext {
   readonly config: Config;
+  /** The one clock (config `clock.now` / DEALFINDER_NOW). */
+  readonly clock: Clock;
   readonly lake: Lake;
   readonly log: Logger;
   readonly out: NodeJS.WritableStream;
@@ -27,6 +30,7 @@ export function contextOf(command: Command, out: NodeJS.WritableStream): CliCont
   const level = g.logLevel ?? process.env.DEALFINDER_LOG_LEVEL ?? (isTty ? 'warn' : 'info');
   return {
     config,
+    clock: clockOf(config),
     lake: new Lake(config.lake.root, { metaRoot: config.lake.metaRoot }),
     log: createLogger({}, level),
     out,

@@ -1,12 +1,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { clockSettingProblem } from './clock.ts';
 import { ConfigError } from './errors.ts';
 
 const Severity = z.enum(['fail', 'warn']);
 
 /** The one typed configuration of the platform. Every field has a safe default for the embedded mode. */
 export const ConfigSchema = z.strictObject({
+  /** The one clock (core/clock.ts): `+365d`-style offset or an instant; default real time. Env: DEALFINDER_NOW. */
+  clock: z
+    .strictObject({
+      now: z
+        .string()
+        .optional()
+        .superRefine((value, ctx) => {
+          const problem = value === undefined ? null : clockSettingProblem(value);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+    })
+    .prefault({}),
   lake: z
     .strictObject({
       /** Root of the data lake: a local folder (default) or, with the Spark/EMR engines, s3://bucket/prefix. */
@@ -313,6 +326,7 @@ export const DEFAULT_CONFIG_FILE = 'dealfinder.config.json';
 
 /** Environment overrides: DEALFINDER_<SECTION>_<KEY> in screaming snake case, e.g. DEALFINDER_DUCKDB_MEMORY_LIMIT=4GB. */
 const ENV_OVERRIDES: Record<string, [string, string, 'string' | 'number']> = {
+  DEALFINDER_NOW: ['clock', 'now', 'string'],
   DEALFINDER_LAKE_ROOT: ['lake', 'root', 'string'],
   DEALFINDER_DUCKDB_MEMORY_LIMIT: ['duckdb', 'memoryLimit', 'string'],
   DEALFINDER_DUCKDB_THREADS: ['duckdb', 'threads', 'number'],

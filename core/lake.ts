@@ -10,6 +10,7 @@ import {
   RawDeal,
   type RecordDef,
 } from '../schemas/index.ts';
+import type { Clock } from './clock.ts';
 
 export interface TableDef {
   readonly name: string;
@@ -59,8 +60,9 @@ export function addDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-export function yesterdayUtc(now = new Date()): string {
-  return addDays(now.toISOString().slice(0, 10), -1);
+/** The day before today (UTC) on the given clock: the default nightly date. */
+export function yesterdayUtc(clock: Clock): string {
+  return addDays(clock.todayUtc(), -1);
 }
 
 export function dateRange(from: string, to: string): string[] {

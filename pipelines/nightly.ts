@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import { clockOf } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { DataQualityError, DealFinderError, isRetryable, JobFailedError } from '../core/errors.ts';
 import { crashPoint, type Lake } from '../core/lake.ts';
@@ -109,7 +110,7 @@ async function runStep(
 ): Promise<StepEvent> {
   const { ledger, lake, config, engine, runId, date } = ctx;
   const base = { run_id: runId, run_date: date, engine: engine.name, step: job.name };
-  const now = () => new Date().toISOString();
+  const now = () => clockOf(config).now().toISOString();
   if (ctx.doneInRun.has(job.name)) {
     const prior = ledger.latestByStep(runId).find((e) => e.step === job.name)!;
     ctx.progress?.step(job.name, 'skipped', 'done before resume');

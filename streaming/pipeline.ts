@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
+import { type Clock, clockOf } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { Lake } from '../core/lake.ts';
 import type { Logger } from '../core/logging.ts';
@@ -27,10 +28,13 @@ export interface StreamingContext {
   readonly client: StreamClient;
   readonly metrics: StreamMetrics;
   readonly stateDir: string;
+  /** Business time: record stamps, the rules' run date, latency stamps (core/clock.ts). */
+  readonly clock: Clock;
 }
 
 export interface ContextOverrides {
   readonly lake?: Lake;
+  readonly clock?: Clock;
   readonly metrics?: StreamMetrics;
   readonly client?: StreamClient;
 }
@@ -55,6 +59,7 @@ export function streamingContext(
       }),
     metrics: overrides.metrics ?? new StreamMetrics(),
     stateDir: config.streaming.stateDir ?? path.join(lake.metaRoot, '_streaming'),
+    clock: overrides.clock ?? clockOf(config),
   };
 }
 
@@ -64,7 +69,7 @@ export interface StageOptions {
   /** Replaces the configured channels (tests, embedding). */
   readonly channels?: readonly Channel[];
   readonly instanceId?: string;
-  /** Day the rules treat as the run date (default: today, UTC). */
+  /** Day the rules treat as the run date (default: today, UTC, on the context's clock). */
   readonly runDate?: string;
 }
 
@@ -77,7 +82,7 @@ function duckdb(config: Config): Promise<DuckDBInstance> {
 /** Builds one stage's processor from the config. */
 export async function buildStage(name: StageName, ctx: StreamingContext, options: StageOptions = {}) {
   const { config } = ctx;
-  const runDate = options.runDate ?? new Date().toISOString().slice(0, 10);
+  const runDate = options.runDate ?? ctx.clock.todayUtc();
   const instance = options.instanceId ?? config.streaming.instanceId;
   switch (name) {
     case 'parse':
@@ -85,21 +90,24 @@ export async function buildStage(name: StageName, ctx: StreamingContext, options
         await CleanupRules.open(await duckdb(config), config, runDate),
         new PartitionStore<SeenDeal>(ctx.stateDir, `${ctx.topics.prefix}parse-dedupe`),
         config.jobs.dedupeWindowHours,
+        ctx.clock,
       );
     case 'price': {
       const history = await PriceHistoryEstimator.open(await duckdb(config), ctx.lake, config, runDate);
       return new PriceStage(
         new EnsembleEstimator([history, ...(options.estimators ?? [])], config.streaming.price.weights),
+        ctx.clock,
       );
     }
     case 'evaluate':
-      return new EvaluateStage(config.streaming.evaluate);
+      return new EvaluateStage(config.streaming.evaluate, ctx.clock);
     case 'notify':
       void instance;
       return new NotifyStage(
         options.channels ?? channelsFromConfig(config),
         new PartitionStore<LedgerEntry>(ctx.stateDir, `${ctx.topics.prefix}notify-ledger`),
         { timeoutMs: config.streaming.notify.timeoutMs, windowHours: config.jobs.dedupeWindowHours },
+        ctx.clock,
       );
   }
 }
@@ -155,11 +163,7 @@ export async function prepareTopics(
 export async function openScanner(
   ctx: StreamingContext,
 ): Promise<{ scanner: Scanner; close(): Promise<void> }> {
-  const rules = await CleanupRules.open(
-    await duckdb(ctx.config),
-    ctx.config,
-    new Date().toISOString().slice(0, 10),
-  );
+  const rules = await CleanupRules.open(await duckdb(ctx.config), ctx.config, ctx.clock.todayUtc());
   const producer = await ctx.client.producer();
   const scanner = new Scanner({
     producer,
@@ -167,6 +171,7 @@ export async function openScanner(
     config: ctx.config,
     metrics: ctx.metrics,
     log: ctx.log.child({ component: 'scanner' }),
+    clock: ctx.clock,
     stateFile: path.join(ctx.stateDir, `${ctx.topics.prefix}scanner-state.json`),
     keyer: async (entries) =>
       (

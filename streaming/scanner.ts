@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logging.ts';
 import { parseFeed } from '../core/rss.ts';
@@ -58,6 +59,8 @@ export class Scanner {
       readonly config: Config;
       readonly metrics: StreamMetrics;
       readonly log: Logger;
+      /** Stamps seen_at and the detection header (core/clock.ts). */
+      readonly clock: Clock;
       readonly stateFile: string;
       readonly keyer: RawKeyer;
       readonly fetch?: typeof fetch;
@@ -69,7 +72,7 @@ export class Scanner {
   }
 
   /** Scans every feed once (concurrently), publishes what is new, saves the state. */
-  async scanOnce(feeds: readonly FeedConfig[], now = new Date()): Promise<FeedReport[]> {
+  async scanOnce(feeds: readonly FeedConfig[], now = this.deps.clock.now()): Promise<FeedReport[]> {
     const reports = await Promise.all(feeds.map((f) => this.scanFeed(f, now)));
     this.forgetOld(now);
     this.save();
@@ -91,7 +94,7 @@ export class Scanner {
       const parsed = parseFeed(body, feed.name, now, feed.category ?? null);
       const fresh = parsed.entries.filter((e) => !this.state.published[entryKey(e)]);
       const keys = await this.deps.keyer(fresh);
-      const detectedAt = String(Date.now());
+      const detectedAt = String(this.deps.clock.nowMs());
       const messages: OutMessage[] = fresh.map((e) => ({
         topic: this.deps.topics.name('raw'),
         key: keys.get(e.raw_id) ?? e.raw_id,
@@ -167,7 +170,7 @@ export class Scanner {
       const retryAfterMs = ra
         ? Number.isFinite(Number(ra))
           ? Number(ra) * 1000
-          : Date.parse(ra) - Date.now()
+          : Date.parse(ra) - Date.now() // an HTTP date of the server's real clock
         : undefined;
       throw Object.assign(new Error(`HTTP ${res.status} from ${feed.url}`), { retryAfterMs });
     }

@@ -1,3 +1,4 @@
+import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logging.ts';
 import { DeadLetter, type RecordDef, type RecordOf } from '../schemas/index.ts';
@@ -81,6 +82,7 @@ export interface StageDeps {
   readonly config: Config;
   readonly metrics: StreamMetrics;
   readonly log: Logger;
+  readonly clock: Clock;
 }
 
 /**
@@ -250,6 +252,7 @@ export class StageRunner<T> {
     await this.producer!.commitTransaction(out, this.groupId, offsets, () => persisted);
     for (const b of batches) b.resolveOffset(b.messages[b.messages.length - 1]!.offset);
     metrics.commitSeconds.observe({ stage: name }, (performance.now() - commitStarted) / 1000);
+    // Kafka stamps records with the producer's real time: measure against real time too.
     const now = Date.now();
     const outByTopic = new Map<string, number>();
     for (const m of out) outByTopic.set(m.topic, (outByTopic.get(m.topic) ?? 0) + 1);
@@ -351,7 +354,7 @@ export class StageRunner<T> {
       payload: value.subarray(0, 16 * 1024).toString('utf8'),
       payload_bytes: value.length,
       attempts: Math.max(1, d.attempts),
-      failed_at: new Date().toISOString(),
+      failed_at: this.deps.clock.now().toISOString(),
     };
     return {
       topic: this.deps.topics.name(`dlq.${this.stage.name}`),

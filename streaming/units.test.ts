@@ -128,17 +128,23 @@ describe('evaluate', () => {
     match_confidence: null,
     estimated_at: '2026-11-22T10:00:01.000Z',
   });
+  const at = new Date('2026-11-22T10:00:02.000Z');
   it('makes an opportunity only when the discount is above the threshold', () => {
-    expect(evaluateDeal(ev(298), { minDiscount: 50 })).toBeNull(); // exactly $50: not above
-    expect(evaluateDeal(ev(null), { minDiscount: 50 })).toBeNull();
-    const o = evaluateDeal(ev(398), { minDiscount: 50 })!;
-    expect(o).toMatchObject({ discount: 150, estimate: 398, rule: 'discount>50' });
+    expect(evaluateDeal(ev(298), { minDiscount: 50 }, at)).toBeNull(); // exactly $50: not above
+    expect(evaluateDeal(ev(null), { minDiscount: 50 }, at)).toBeNull();
+    const o = evaluateDeal(ev(398), { minDiscount: 50 }, at)!;
+    expect(o).toMatchObject({
+      discount: 150,
+      estimate: 398,
+      rule: 'discount>50',
+      evaluated_at: '2026-11-22T10:00:02.000Z', // the clock's time, not the wall clock's
+    });
     expect(o.discount_pct).toBeCloseTo(37.69, 2);
     expect(encode(Opportunity, o)).toContain('"discount":150');
   });
   it('applies the optional percent rule', () => {
-    expect(evaluateDeal(ev(398), { minDiscount: 50, minDiscountPct: 40 })).toBeNull();
-    expect(evaluateDeal(ev(498), { minDiscount: 50, minDiscountPct: 40 })).not.toBeNull();
+    expect(evaluateDeal(ev(398), { minDiscount: 50, minDiscountPct: 40 }, at)).toBeNull();
+    expect(evaluateDeal(ev(498), { minDiscount: 50, minDiscountPct: 40 }, at)).not.toBeNull();
   });
 });
 

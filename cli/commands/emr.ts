@@ -46,7 +46,7 @@ export function emrCommand(io: CliIo): Command {
     .option('--plans <file>', 'plans JSON to upload (default: planned now from the lake)')
     .action(async (opts, command: Command) => {
       const ctx = contextOf(command, io.out);
-      const date: string = opts.date ?? yesterdayUtc();
+      const date: string = opts.date ?? yesterdayUtc(ctx.clock);
       if (!existsSync(opts.runner))
         throw new UsageError(`runner ${opts.runner} not found`, 'pass --runner <file>');
       const jobs = topologicalOrder(opts.only ? (opts.only as string[]).map(jobByName) : JOBS);

@@ -30,7 +30,7 @@ export function jobsCommand(io: CliIo): Command {
         lake: ctx.lake,
         config: ctx.config,
         runId: opts.runId,
-        runDate: opts.date ?? yesterdayUtc(),
+        runDate: opts.date ?? yesterdayUtc(ctx.clock),
       });
       io.out.write(`${JSON.stringify(plan, null, 2)}\n`);
     });

@@ -105,7 +105,7 @@ export function nightlyCommand(io: CliIo): Command {
     .option('--json', 'print the run summary as JSON on stdout')
     .action(async (opts, command: Command) => {
       const ctx = contextOf(command, io.out);
-      const date: string = opts.date ?? yesterdayUtc();
+      const date: string = opts.date ?? yesterdayUtc(ctx.clock);
       if (opts.engine !== 'emr') {
         for (const flag of ['clusterId', 'deadline'] as const)
           if (opts[flag] !== undefined)

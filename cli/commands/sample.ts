@@ -62,7 +62,7 @@ export function sampleCommand(io: CliIo): Command {
     .option('--seed <n>', 'random seed', parseCount, DEFAULT_SAMPLE.seed)
     .action(async (opts, command: Command) => {
       const ctx = contextOf(command, io.out);
-      const endDate = opts.endDate ?? yesterdayUtc();
+      const endDate = opts.endDate ?? yesterdayUtc(ctx.clock);
       const t0 = performance.now();
       const r = await seedSample(ctx, {
         endDate,

@@ -12,6 +12,7 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { type AwsClients, parseS3Uri } from '../../core/aws.ts';
+import { clockOf } from '../../core/clock.ts';
 import type { Config } from '../../core/config.ts';
 import { DataQualityError, DealFinderError, JobFailedError, UsageError } from '../../core/errors.ts';
 import type { Lake } from '../../core/lake.ts';
@@ -99,7 +100,7 @@ export async function runNightlyOnEmr(options: EmrNightlyOptions): Promise<EmrNi
   const fingerprintOf = new Map(plans.map((p) => [p.job, p.fingerprint]));
   const log = options.log.child({ run_id: runId, date, engine: 'emr' });
   const resultsUri = resultsUriOf(config, runId);
-  const now = () => new Date().toISOString();
+  const now = () => clockOf(config).now().toISOString();
   const startedAt = new Map<string, string>();
   const stepIds: Record<string, string> = {};
   const final = new Set<string>();

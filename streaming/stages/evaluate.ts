@@ -1,3 +1,4 @@
+import type { Clock } from '../../core/clock.ts';
 import {
   Deal,
   EvaluatedDeal,
@@ -18,7 +19,7 @@ export interface OpportunityRules {
 export function evaluateDeal(
   deal: EvaluatedDealRecord,
   rules: OpportunityRules,
-  now = new Date(),
+  now: Date,
 ): OpportunityRecord | null {
   if (deal.estimate === null || deal.estimate <= 0) return null;
   const discount = Math.round((deal.estimate - deal.price) * 100) / 100;
@@ -51,10 +52,13 @@ export class EvaluateStage implements Stage<EvaluatedDealRecord> {
   readonly input = 'evaluated' as const;
   readonly inputRecord = EvaluatedDeal;
 
-  constructor(private readonly rules: OpportunityRules) {}
+  constructor(
+    private readonly rules: OpportunityRules,
+    private readonly clock: Clock,
+  ) {}
 
   async process(messages: StageMessage<EvaluatedDealRecord>[], rt: StageRuntime): Promise<StageResult> {
-    const now = new Date();
+    const now = this.clock.now();
     const out = messages.flatMap(({ value, message }) => {
       const o = evaluateDeal(value, this.rules, now);
       return o ? [rt.out('opportunities', Opportunity, o.deal_id, o, message)] : [];

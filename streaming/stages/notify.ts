@@ -1,3 +1,4 @@
+import type { Clock } from '../../core/clock.ts';
 import {
   type NotificationEntry,
   NotificationRecord,
@@ -43,6 +44,7 @@ export class NotifyStage implements Stage<OpportunityRecord> {
     private readonly channels: readonly Channel[],
     private readonly ledger: PartitionStore<LedgerEntry>,
     private readonly options: { timeoutMs: number; windowHours: number; concurrency?: number },
+    private readonly clock: Clock,
   ) {
     for (const c of channels)
       if (c.ratePerMinute) this.limiters.set(c.name, new RateLimiter(c.ratePerMinute));
@@ -70,11 +72,12 @@ export class NotifyStage implements Stage<OpportunityRecord> {
     await Promise.all(durable);
     // Entries older than twice the dedupe window can no longer stop a delivery: drop them (at most
     // once a minute per partition; the file is rewritten only when it has grown).
-    const now = Date.now();
+    const elapsed = performance.now();
+    const now = this.clock.nowMs();
     const windowMs = this.options.windowHours * 3_600_000;
     for (const p of new Set(messages.map((m) => m.message.partition))) {
-      if (now - (this.lastCompact.get(p) ?? 0) < 60_000) continue;
-      this.lastCompact.set(p, now);
+      if (elapsed - (this.lastCompact.get(p) ?? Number.NEGATIVE_INFINITY) < 60_000) continue;
+      this.lastCompact.set(p, elapsed);
       this.ledger.compact(p, (e) => now - Date.parse(e.record.delivered_at) < 2 * windowMs);
     }
     return { out, dead };
@@ -102,12 +105,12 @@ export class NotifyStage implements Stage<OpportunityRecord> {
         rt.metrics.notifications.inc({ channel: channel.name, status: 'replayed' });
         return;
       }
-      if (Date.now() - Date.parse(entry.record.delivered_at) < this.options.windowHours * 3_600_000) {
+      if (this.clock.nowMs() - Date.parse(entry.record.delivered_at) < this.options.windowHours * 3_600_000) {
         emit({
           ...entry.record,
           status: 'already_delivered',
           attempts: 0,
-          delivered_at: new Date().toISOString(),
+          delivered_at: this.clock.now().toISOString(),
         });
         rt.metrics.notifications.inc({ channel: channel.name, status: 'already_delivered' });
         return;
@@ -132,7 +135,8 @@ export class NotifyStage implements Stage<OpportunityRecord> {
           );
         },
       );
-      const now = Date.now();
+      // Detection was stamped on the same clock (scanner), so this is the path's real latency.
+      const now = this.clock.nowMs();
       const record: NotificationEntry = {
         notification_id: key,
         deal_id: o.deal_id,
@@ -163,7 +167,7 @@ export class NotifyStage implements Stage<OpportunityRecord> {
         attempts,
         http_status: status,
         detected_at: detectedAt,
-        delivered_at: new Date().toISOString(),
+        delivered_at: this.clock.now().toISOString(),
         latency_ms: null,
       });
       dead.push({

@@ -1,3 +1,4 @@
+import type { Clock } from '../../core/clock.ts';
 import { type DealRecord, ParsedDeal, RawDeal, type RawDealRecord } from '../../schemas/index.ts';
 import type { CleanupRules } from '../rules/cleanup-rules.ts';
 import type { Stage, StageMessage, StageResult, StageRuntime } from '../stage-runner.ts';
@@ -27,6 +28,7 @@ export class ParseStage implements Stage<RawDealRecord> {
     private readonly rules: CleanupRules,
     private readonly seen: PartitionStore<SeenDeal>,
     private readonly windowHours: number,
+    private readonly clock: Clock,
   ) {}
 
   private readonly lastCompact = new Map<number, number>();
@@ -76,10 +78,11 @@ export class ParseStage implements Stage<RawDealRecord> {
         }
         await Promise.all([...byPartition].map(([p, entries]) => this.seen.putAllAsync(p, entries)));
         // Expiring the window walks the whole partition's state: at most once a minute.
-        const now = Date.now();
+        const elapsed = performance.now();
+        const now = this.clock.nowMs();
         for (const p of byPartition.keys()) {
-          if (now - (this.lastCompact.get(p) ?? 0) < 60_000) continue;
-          this.lastCompact.set(p, now);
+          if (elapsed - (this.lastCompact.get(p) ?? Number.NEGATIVE_INFINITY) < 60_000) continue;
+          this.lastCompact.set(p, elapsed);
           this.seen.compact(p, (v) => now - Date.parse(v.seen_at) < 2 * windowMs);
         }
       },

@@ -1,3 +1,4 @@
+import type { Clock } from '../../core/clock.ts';
 import { type DealRecord, EvaluatedDeal, ParsedDeal } from '../../schemas/index.ts';
 import type { EnsembleEstimator } from '../price/estimator.ts';
 import type { Stage, StageMessage, StageResult, StageRuntime } from '../stage-runner.ts';
@@ -12,11 +13,14 @@ export class PriceStage implements Stage<DealRecord> {
   readonly input = 'parsed' as const;
   readonly inputRecord = ParsedDeal;
 
-  constructor(private readonly ensemble: EnsembleEstimator) {}
+  constructor(
+    private readonly ensemble: EnsembleEstimator,
+    private readonly clock: Clock,
+  ) {}
 
   async process(messages: StageMessage<DealRecord>[], rt: StageRuntime): Promise<StageResult> {
     const estimates = await this.ensemble.estimate(messages.map((m) => m.value));
-    const now = new Date().toISOString();
+    const now = this.clock.now().toISOString();
     const out = messages.map(({ value: deal, message }) => {
       const e = estimates.get(deal.deal_id);
       return rt.out(

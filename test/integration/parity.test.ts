@@ -10,6 +10,7 @@ import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSample } from '../../cli/commands/sample.ts';
+import { clockOf } from '../../core/clock.ts';
 import { isRetryable } from '../../core/errors.ts';
 import { addDays, type Lake } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
@@ -221,7 +222,14 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
   beforeAll(async () => {
     duck = tempLake('dealfinder-parity-duckdb-');
     spark = tempLake('dealfinder-parity-spark-');
-    const ctx = (lake: Lake) => ({ config: duck.config, lake, log, out: process.stdout, isTty: false });
+    const ctx = (lake: Lake) => ({
+      config: duck.config,
+      clock: clockOf(duck.config),
+      lake,
+      log,
+      out: process.stdout,
+      isTty: false,
+    });
     await seedSample(ctx(duck.lake), SAMPLE);
     cpSync(duck.root, spark.root, { recursive: true });
     const duckEngine = await createEngine('duckdb', duck.config);

@@ -4,6 +4,7 @@
  * price_trends partition) so that some deals qualify.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../../streaming/index.ts';
 import { webhookChannel } from '../../streaming/notify/channels.ts';
 import { servicesFor } from '../services/index.js';
+import { feedAsOf, testClock } from '../support/clock.ts';
 import {
   json,
   quietLog,
@@ -28,15 +30,19 @@ import {
 } from './streaming/support.ts';
 
 const svc = await servicesFor('kafka');
-const SAMPLE = path.resolve('samples/rss/dealnews-electronics.xml');
+const BUNDLED = path.resolve('samples/rss/dealnews-electronics.xml');
 
 svc.describe('streaming end to end (real Kafka)', () => {
   let env: StreamEnv;
   let receiver: Awaited<ReturnType<typeof webhookReceiver>>;
   let running: RunningStages | undefined;
+  let SAMPLE = '';
 
   beforeAll(async () => {
     env = streamEnv(svc.env.KAFKA_BROKERS!, { topics: {} });
+    // The bundled feed as published an hour ago on the test clock: its expiry dates move with it.
+    SAMPLE = path.join(env.root, 'dealnews-electronics.xml');
+    writeFileSync(SAMPLE, feedAsOf(readFileSync(BUNDLED, 'utf8'), testClock.now()));
     receiver = await webhookReceiver({ failFirst: 1 }); // the first delivery gets a 503: retried
     await writeCatalog(env.lake, [
       {

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { type Config, type ConfigInput, loadConfig } from '../../../core/config.ts';
-import { Lake } from '../../../core/lake.ts';
+import { addDays, Lake } from '../../../core/lake.ts';
 import { createLogger } from '../../../core/logging.ts';
 import { sqlString } from '../../../jobs/sql-text.ts';
 import { PriceTrend, Product, type RecordDef, type RecordOf } from '../../../schemas/index.ts';
 import { createStreamClient, type InMessage, type StreamClient } from '../../../streaming/kafka/client.ts';
 import { SqlBatch } from '../../../streaming/rules/sql-batch.ts';
 import { Topics } from '../../../streaming/topics.ts';
+import { testClock, testClockSetting } from '../../support/clock.ts';
 
 export interface StreamEnv {
   readonly root: string;
@@ -29,6 +30,7 @@ export function streamEnv(brokers: string, streaming: NonNullable<ConfigInput['s
   const root = mkdtempSync(path.join(tmpdir(), 'dealfinder-stream-'));
   const prefix = `t${randomUUID().slice(0, 8)}.`;
   const input: ConfigInput = {
+    clock: { now: testClockSetting },
     lake: { root },
     duckdb: { memoryLimit: '512MB', threads: 1 },
     streaming: {
@@ -85,11 +87,11 @@ export interface CatalogItem {
   readonly mean: number;
 }
 
-/** A products table and one price_trends partition (as of `asOf`) for the given items. */
+/** A products table and one price_trends partition (as of `asOf`, default yesterday on the test clock) for the given items. */
 export async function writeCatalog(
   lake: Lake,
   items: readonly CatalogItem[],
-  asOf = '2026-11-22',
+  asOf = addDays(testClock.todayUtc(), -1),
 ): Promise<void> {
   await writeParquet(
     path.join(lake.partitionDir('products'), 'part-00000.parquet'),
