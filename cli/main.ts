@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
 import { backfillCommand } from './commands/backfill.ts';
 import { emrCommand } from './commands/emr.ts';
+import { ingestCommand } from './commands/ingest.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { nightlyCommand } from './commands/nightly.ts';
@@ -33,6 +34,7 @@ export function createCli(io: CliIo = { out: process.stdout, err: process.stderr
   program.addCommand(backfillCommand(io));
   program.addCommand(runsCommand(io));
   program.addCommand(sampleCommand(io));
+  program.addCommand(ingestCommand(io));
   program.addCommand(queryCommand(io));
   program.addCommand(jobsCommand(io));
   program.addCommand(migrateCommand(io));

@@ -139,6 +139,8 @@ export const ConfigSchema = z.strictObject({
           userAgent: z.string().default('DealFinderScanner/0.1 (+https://example.invalid/dealfinder)'),
           /** How long the scanner remembers what it published. */
           rememberDays: z.number().positive().default(14),
+          /** Also land what is published in the lake's raw zone, so the nightly sees the stream's history (local lakes). */
+          archive: z.boolean().default(true),
         })
         .prefault({}),
       price: z

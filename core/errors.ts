@@ -26,7 +26,9 @@ export type ErrorCode =
   | 'emr-cancelled'
   | 'aws-request-failed'
   | 'stream-topics-invalid'
-  | 'stream-delivery-failed';
+  | 'stream-delivery-failed'
+  | 'feed-invalid'
+  | 'ingest-failed';
 
 export const EXIT_CODES = {
   ok: 0,

@@ -4,7 +4,9 @@ import { type Clock, clockOf } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { Lake } from '../core/lake.ts';
 import type { Logger } from '../core/logging.ts';
+import { landRawDeals } from '../ingest/raw-zone.ts';
 import { duckDbSettings, openDuckDb } from '../jobs/engines/duckdb.ts';
+import type { RawDealRecord } from '../schemas/index.ts';
 import { createStreamClient, type StreamClient } from './kafka/client.ts';
 import { StreamMetrics } from './metrics.ts';
 import { type Channel, channelsFromConfig } from './notify/channels.ts';
@@ -165,6 +167,7 @@ export async function openScanner(
 ): Promise<{ scanner: Scanner; close(): Promise<void> }> {
   const rules = await CleanupRules.open(await duckdb(ctx.config), ctx.config, ctx.clock.todayUtc());
   const producer = await ctx.client.producer();
+  const archive = await rawZoneArchive(ctx);
   const scanner = new Scanner({
     producer,
     topics: ctx.topics,
@@ -181,14 +184,54 @@ export async function openScanner(
           () => [],
         )
       ).dealIdByRaw,
+    archive: archive?.land,
   });
   return {
     scanner,
     async close() {
       await producer.disconnect();
+      archive?.close();
       rules.close();
     },
   };
 }
+
+/** The scanner's archive into the raw zone: one Parquet file per feed and scan, in its seen day. */
+async function rawZoneArchive(
+  ctx: StreamingContext,
+): Promise<{ land(records: readonly RawDealRecord[]): Promise<void>; close(): void } | undefined> {
+  if (!ctx.config.streaming.scanner.archive) return undefined;
+  if (ctx.lake.remote) {
+    ctx.log.warn(
+      { lake: ctx.lake.root },
+      'scanner archive needs a local lake: not archiving to the raw zone',
+    );
+    return undefined;
+  }
+  const conn = await (await duckdb(ctx.config)).connect();
+  return {
+    async land(records) {
+      const byFeedAndDay = new Map<string, RawDealRecord[]>();
+      for (const r of records) {
+        const k = `${r.feed}\u0000${r.seen_at.slice(0, 10)}`;
+        byFeedAndDay.set(k, [...(byFeedAndDay.get(k) ?? []), r]);
+      }
+      for (const rows of byFeedAndDay.values()) {
+        const first = rows[0]!;
+        const stamp = first.seen_at.replace(/[-:.]/g, '');
+        await landRawDeals(
+          conn,
+          ctx.lake,
+          first.seen_at.slice(0, 10),
+          `scan-${safeName(first.feed)}-${stamp}`,
+          [...rows],
+        );
+      }
+    },
+    close: () => conn.closeSync(),
+  };
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
 
 export type { FeedReport };

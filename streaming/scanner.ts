@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/logging.ts';
-import { parseFeed } from '../core/rss.ts';
+import { FeedFetchError, parseFeed, readFeedSource } from '../core/rss.ts';
 import { RawDeal, type RawDealRecord } from '../schemas/index.ts';
 import { encode } from './codec.ts';
 import type { OutMessage, PlainProducer } from './kafka/client.ts';
@@ -63,6 +63,11 @@ export class Scanner {
       readonly clock: Clock;
       readonly stateFile: string;
       readonly keyer: RawKeyer;
+      /**
+       * Lands what a scan is about to publish in the lake's raw zone (batch and stream share one
+       * history). Runs before the publish, so a failed archive fails the scan and it is retried.
+       */
+      readonly archive?: ((records: readonly RawDealRecord[]) => Promise<void>) | undefined;
       readonly fetch?: typeof fetch;
     },
   ) {
@@ -93,6 +98,7 @@ export class Scanner {
       }
       const parsed = parseFeed(body, feed.name, now, feed.category ?? null);
       const fresh = parsed.entries.filter((e) => !this.state.published[entryKey(e)]);
+      if (fresh.length > 0) await this.deps.archive?.(fresh);
       const keys = await this.deps.keyer(fresh);
       const detectedAt = String(this.deps.clock.nowMs());
       const messages: OutMessage[] = fresh.map((e) => ({
@@ -123,7 +129,7 @@ export class Scanner {
       };
     } catch (error) {
       st.failures += 1;
-      const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs;
+      const retryAfter = error instanceof FeedFetchError ? error.retryAfterMs : undefined;
       const backoff = Math.min(
         this.deps.config.streaming.scanner.maxBackoffSeconds * 1000,
         30_000 * 2 ** (st.failures - 1),
@@ -139,46 +145,20 @@ export class Scanner {
     }
   }
 
-  /** The feed body, or null when unchanged since the last scan (HTTP 304 / same file mtime). */
+  /** The feed body, or null when unchanged since the last scan (HTTP 304). */
   private async fetchFeed(feed: FeedConfig, st: FeedState): Promise<string | null> {
-    if (!/^https?:\/\//i.test(feed.url)) {
-      const file = feed.url.startsWith('file://') ? new URL(feed.url).pathname : feed.url;
-      const mtime = statSync(file).mtime.toUTCString();
-      const body = readFileSync(file, 'utf8');
-      st.lastModified = mtime;
-      return body;
-    }
     const cfg = this.deps.config.streaming.scanner;
-    const headers: Record<string, string> = {
-      'user-agent': cfg.userAgent,
-      accept: 'application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8',
-    };
-    if (st.etag) headers['if-none-match'] = st.etag;
-    if (st.lastModified) headers['if-modified-since'] = st.lastModified;
-    const res = await (this.deps.fetch ?? fetch)(feed.url, {
-      headers,
-      signal: AbortSignal.timeout(cfg.timeoutMs),
-      redirect: 'follow',
+    const res = await readFeedSource(feed.url, {
+      timeoutMs: cfg.timeoutMs,
+      userAgent: cfg.userAgent,
+      etag: st.etag,
+      lastModified: st.lastModified,
+      fetch: this.deps.fetch,
     });
-    if (res.status === 304) {
-      await res.arrayBuffer().catch(() => undefined);
-      return null;
-    }
-    if (!res.ok) {
-      await res.arrayBuffer().catch(() => undefined);
-      const ra = res.headers.get('retry-after');
-      const retryAfterMs = ra
-        ? Number.isFinite(Number(ra))
-          ? Number(ra) * 1000
-          : Date.parse(ra) - Date.now() // an HTTP date of the server's real clock
-        : undefined;
-      throw Object.assign(new Error(`HTTP ${res.status} from ${feed.url}`), { retryAfterMs });
-    }
-    const etag = res.headers.get('etag');
-    const lastModified = res.headers.get('last-modified');
-    if (etag) st.etag = etag;
-    if (lastModified) st.lastModified = lastModified;
-    return await res.text();
+    if (res.notModified) return null;
+    if (res.etag) st.etag = res.etag;
+    if (res.lastModified) st.lastModified = res.lastModified;
+    return res.body;
   }
 
   private forgetOld(now: Date): void {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { listParquet } from '../../core/lake.ts';
 import {
   openScanner,
   prepareTopics,
@@ -18,6 +19,7 @@ import {
 import { webhookChannel } from '../../streaming/notify/channels.ts';
 import { servicesFor } from '../services/index.js';
 import { feedAsOf, testClock } from '../support/clock.ts';
+import { parquet, readRows } from '../support/lake.ts';
 import {
   json,
   quietLog,
@@ -105,6 +107,12 @@ svc.describe('streaming end to end (real Kafka)', () => {
         { name: 'dealnews-electronics', url: SAMPLE, category: 'Electronics' },
       ]);
       expect(reports[0]).toMatchObject({ status: 'published', entries: 10, published: 10 });
+      // …and archived in the raw zone of the day they were seen, for the nightly.
+      const archived = listParquet(env.lake.partitionDir('raw_deals', testClock.todayUtc()));
+      expect(archived.map((f) => path.basename(f))).toEqual([
+        expect.stringMatching(/^scan-dealnews-electronics-\d{8}T\d{9}Z\.parquet$/),
+      ]);
+      expect(await readRows(`SELECT count(*)::INT AS n FROM ${parquet(archived[0]!)}`)).toEqual([{ n: 10 }]);
 
       await waitFor('2 notifications', () => receiver.received.length >= 2, 60_000);
       const notified = receiver.received.map((r) => r.body.opportunity as Record<string, unknown>);
