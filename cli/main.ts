@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
 import { backfillCommand } from './commands/backfill.ts';
+import { catalogCommand } from './commands/catalog.ts';
 import { emrCommand } from './commands/emr.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { jobsCommand } from './commands/jobs.ts';
@@ -35,6 +36,7 @@ export function createCli(io: CliIo = { out: process.stdout, err: process.stderr
   program.addCommand(runsCommand(io));
   program.addCommand(sampleCommand(io));
   program.addCommand(ingestCommand(io));
+  program.addCommand(catalogCommand(io));
   program.addCommand(queryCommand(io));
   program.addCommand(jobsCommand(io));
   program.addCommand(migrateCommand(io));

@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'stream-topics-invalid'
   | 'stream-delivery-failed'
   | 'feed-invalid'
-  | 'ingest-failed';
+  | 'ingest-failed'
+  | 'catalog-import-failed';
 
 export const EXIT_CODES = {
   ok: 0,

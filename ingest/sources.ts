@@ -5,6 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Clock } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
 import { DealFinderError } from '../core/errors.ts';
+import { parseJsonRecords } from '../core/json-records.ts';
 import type { Lake } from '../core/lake.ts';
 import { parseFeed, readFeedSource } from '../core/rss.ts';
 import { sqlString } from '../jobs/sql-text.ts';
@@ -104,7 +105,7 @@ async function ingestOne(conn: DuckDBConnection, source: string, o: IngestOption
     records = parseFeed(res.body, o.feed ?? feedNameOf(source), seen, o.category ?? null).entries;
   } else if (kind === 'json') {
     content = readSource(source);
-    records = parseJsonRecords(source, content.toString('utf8'));
+    records = jsonRecordsOf(source, content.toString('utf8'));
   } else {
     content = readSource(source);
     records = await readParquetRecords(conn, source);
@@ -174,29 +175,10 @@ export function kindOfFile(file: string): SourceKind {
   throw new IngestError(file, 'unknown type: not a feed, JSON or Parquet (by extension or content)');
 }
 
-/** A JSON array of records, or JSON lines (one record a line; a line that is not JSON is an error naming it). */
-function parseJsonRecords(source: string, text: string): unknown[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith('[')) {
-    try {
-      const doc: unknown = JSON.parse(trimmed);
-      if (Array.isArray(doc)) return doc;
-    } catch (error) {
-      throw new IngestError(source, `not valid JSON: ${(error as Error).message}`, error);
-    }
-  }
-  const out: unknown[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch (error) {
-      throw new IngestError(source, `line ${i + 1} is not JSON: ${(error as Error).message}`, error);
-    }
-  }
-  return out;
+function jsonRecordsOf(source: string, text: string): unknown[] {
+  const parsed = parseJsonRecords(text);
+  if (!parsed.ok) throw new IngestError(source, parsed.error);
+  return parsed.records;
 }
 
 /** Raw-deal Parquet (the raw zone's own shape): every RawDeal column must be there. */
