@@ -109,21 +109,27 @@ export async function importCatalog(
     sources.push({ file, rows: rows.length });
     const columns = new Set(rows.flatMap((r) => Object.keys(r)));
     const pick = resolveMapping(columns, options.mapping ?? {}, file);
-    rows.forEach((row, i) => {
+    for (const [i, row] of rows.entries()) {
       const mapped = mapRow(row, pick, options.defaultCategory);
-      const reject = (reason: CatalogRejectReason, message: string) =>
+      const reject = (reason: CatalogRejectReason, message: string) => {
         rejected.push({ reason, message, source: file, row: i + 1, record: row });
-      if ('reason' in mapped) return reject(mapped.reason, mapped.message);
-      if (seen.has(mapped.product.product_id))
-        return reject(
-          'duplicate_product',
-          `product_id ${mapped.product.product_id} appears earlier in this import`,
-        );
+      };
+      if ('reason' in mapped) {
+        reject(mapped.reason, mapped.message);
+        continue;
+      }
+      if (seen.has(mapped.product.product_id)) {
+        reject('duplicate_product', `product_id ${mapped.product.product_id} appears earlier in this import`);
+        continue;
+      }
       const v = validate(Product, mapped.product);
-      if (!v.ok) return reject('invalid_record', v.issues.map((x) => `${x.path}: ${x.message}`).join('; '));
+      if (!v.ok) {
+        reject('invalid_record', v.issues.map((x) => `${x.path}: ${x.message}`).join('; '));
+        continue;
+      }
       seen.add(mapped.product.product_id);
       accepted.push(v.value);
-    });
+    }
   }
   if (accepted.length === 0)
     throw new CatalogImportError(
