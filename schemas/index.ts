@@ -1,7 +1,14 @@
 export { arrowSchemaOf } from './derive/arrow.ts';
+export { type CompiledValidator, compiledValidatorOf } from './derive/compiled.ts';
 export { type SqlDialect, sqlColumnsOf, sqlDdlOf, sqlProjectionOf, sqlTypeOf } from './derive/sql.ts';
 export { glueColumnsOf, jsonSchemaOf, openSearchMappingOf } from './derive/targets.ts';
-export { type Validated, type ValidationIssue, validate, validatorOf } from './derive/validation.ts';
+export {
+  type Validated,
+  type ValidationIssue,
+  validate,
+  validateWithZod,
+  validatorOf,
+} from './derive/validation.ts';
 export {
   columnNames,
   defineRecord,
