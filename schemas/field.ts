@@ -85,7 +85,7 @@ export function defineRecord<F extends Fields>(
   return def;
 }
 
-type KindToTs = {
+type KindToTs<V> = {
   string: string;
   int32: number;
   int64: number;
@@ -93,14 +93,21 @@ type KindToTs = {
   boolean: boolean;
   timestamp: string;
   date: string;
-  vector: number[];
+  vector: V;
 };
 
-type FieldTs<S> =
-  S extends FieldSpec<infer K, infer N> ? (N extends true ? KindToTs[K] | null : KindToTs[K]) : never;
+type FieldTs<S, V> =
+  S extends FieldSpec<infer K, infer N> ? (N extends true ? KindToTs<V>[K] | null : KindToTs<V>[K]) : never;
 
-/** The TypeScript type of one record of a definition. */
-export type RecordOf<D> = D extends RecordDef<infer F> ? { -readonly [K in keyof F]: FieldTs<F[K]> } : never;
+/**
+ * The TypeScript type of one record of a definition. `V` is how vectors are held: `number[]` in
+ * JSON messages and documents (the default), `Float32Array` in batch rows (see RowOf).
+ */
+export type RecordOf<D, V = number[]> =
+  D extends RecordDef<infer F> ? { -readonly [K in keyof F]: FieldTs<F[K], V> } : never;
+
+/** One record as a batch-file row: read-only, vectors as Float32Array (float32 values, bit-exact). */
+export type RowOf<D> = Readonly<RecordOf<D, Float32Array>>;
 
 export function columnNames(def: RecordDef): string[] {
   return Object.keys(def.fields);

@@ -1,6 +1,16 @@
 export { arrowSchemaOf } from './derive/arrow.ts';
-export { type CompiledValidator, compiledValidatorOf } from './derive/compiled.ts';
-export { type SqlDialect, sqlColumnsOf, sqlDdlOf, sqlProjectionOf, sqlTypeOf } from './derive/sql.ts';
+export {
+  quoteIdent,
+  type SqlColumn,
+  type SqlColumnOptions,
+  type SqlDialect,
+  sqlColumnListOf,
+  sqlColumnsOf,
+  sqlDdlOf,
+  sqlEmptyRelationOf,
+  sqlProjectionOf,
+  sqlTypeOf,
+} from './derive/sql.ts';
 export { glueColumnsOf, jsonSchemaOf, openSearchMappingOf } from './derive/targets.ts';
 export {
   type Validated,
@@ -17,6 +27,7 @@ export {
   field,
   type RecordDef,
   type RecordOf,
+  type RowOf,
 } from './field.ts';
 export * from './records.ts';
 

@@ -8,6 +8,7 @@ import {
   Float64,
   Int32,
   Int64,
+  List,
   Schema,
   TimestampMicrosecond,
   Utf8,
@@ -31,7 +32,10 @@ function arrowType(spec: FieldSpec): DataType {
     case 'date':
       return new DateDay();
     case 'vector':
-      return new FixedSizeList(spec.dimension ?? 0, new Field('item', new Float32(), false));
+      // A vector whose length the schema does not fix (a migration export) is a plain list.
+      return spec.dimension === undefined
+        ? new List(new Field('item', new Float32(), false))
+        : new FixedSizeList(spec.dimension, new Field('item', new Float32(), false));
   }
 }
 
