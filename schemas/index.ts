@@ -28,12 +28,14 @@ export {
   type RecordDef,
   type RecordOf,
   type RowOf,
+  type StrictRecordOf,
 } from './field.ts';
 export * from './records.ts';
 
-import type { RecordOf } from './field.ts';
+import type { RecordOf, StrictRecordOf } from './field.ts';
 import type {
   Deal,
+  DqResult,
   EnrichedDeal,
   Feature,
   PriceTrend,
@@ -50,5 +52,6 @@ export type PriceTrendRecord = RecordOf<typeof PriceTrend>;
 export type FeatureRecord = RecordOf<typeof Feature>;
 export type QuarantineEntry = RecordOf<typeof QuarantineRecord>;
 export type RunStepRecord = RecordOf<typeof RunStep>;
+export type DqResultRecord = StrictRecordOf<typeof DqResult>;
 export * from './streaming.ts';
 export * from './vectors.ts';
