@@ -22,6 +22,7 @@ import {
   type RowOf,
   type SqlColumn,
   sqlColumnListOf,
+  sqlDdlOf,
   VectorExport,
 } from '../schemas/index.ts';
 import type { ExportRow, VectorRow } from './records.ts';
@@ -74,17 +75,19 @@ function codecOf(c: SqlColumn): { append: Append; read: Read } {
   }
 }
 
+const LAYOUT = { vectors: 'f32le', notNull: false } as const;
+
 /** The batch-file layout of a record: its columns, DDL and per-column codecs, derived once. */
 class Layout<D extends RecordDef> {
   readonly columns: (SqlColumn & { append: Append; read: Read })[];
   constructor(readonly def: D) {
-    this.columns = sqlColumnListOf(def, 'duckdb', { vectors: 'f32le', notNull: false }).map((c) => ({
+    this.columns = sqlColumnListOf(def, 'duckdb', LAYOUT).map((c) => ({
       ...c,
       ...codecOf(c),
     }));
   }
   ddl(table: string): string {
-    return `CREATE OR REPLACE TEMP TABLE ${table}(${this.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`;
+    return sqlDdlOf(this.def, 'duckdb', table, { ...LAYOUT, temporary: true });
   }
   select(file: string): string {
     return `SELECT ${this.columns.map((c) => c.name).join(', ')} FROM read_parquet(${sq(file)})`;

@@ -1,8 +1,10 @@
 export { arrowSchemaOf } from './derive/arrow.ts';
+export { type CompiledValidator, compiledValidatorOf } from './derive/compiled.ts';
 export {
   quoteIdent,
   type SqlColumn,
   type SqlColumnOptions,
+  type SqlDdlOptions,
   type SqlDialect,
   sqlColumnListOf,
   sqlColumnsOf,

@@ -84,15 +84,23 @@ export function sqlColumnsOf(def: RecordDef, dialect: SqlDialect, options: SqlCo
     .join(',\n  ');
 }
 
+export interface SqlDdlOptions extends SqlColumnOptions {
+  /** `CREATE OR REPLACE TEMP TABLE` (a session's scratch table) instead of `CREATE TABLE IF NOT EXISTS`. */
+  readonly temporary?: boolean;
+}
+
 /** CREATE TABLE statement for a record definition. */
 export function sqlDdlOf(
   def: RecordDef,
   dialect: SqlDialect,
   tableName: string = def.name,
-  options: SqlColumnOptions = {},
+  options: SqlDdlOptions = {},
 ): string {
+  if (options.temporary && dialect === 'spark')
+    throw new Error('temporary tables are a DuckDB scratch-table form; Spark tables are Parquet datasets');
   const using = dialect === 'spark' ? '\nUSING parquet' : '';
-  return `CREATE TABLE IF NOT EXISTS ${tableName} (\n  ${sqlColumnsOf(def, dialect, options)}\n)${using}`;
+  const create = options.temporary ? 'CREATE OR REPLACE TEMP TABLE' : 'CREATE TABLE IF NOT EXISTS';
+  return `${create} ${tableName} (\n  ${sqlColumnsOf(def, dialect, options)}\n)${using}`;
 }
 
 /**
