@@ -157,4 +157,19 @@ describe('lake views have exactly the schema columns, with and without data', ()
     expect((await columnsOf(conn, 'runs')).slice(0, -1)).toEqual(expected(RunStep));
     expect(await columnsOf(conn, 'dq_results')).toEqual(expected(DqResult));
   });
+
+  it('files older than a field: the view still has it, as NULL of its type', async () => {
+    const dir = path.join(t.lake.tableDir('deals'), 'dt=2026-11-21');
+    mkdirSync(dir, { recursive: true });
+    // A partition written when deals had only two of today's fields.
+    await conn.run(
+      `COPY (SELECT 'x' AS deal_id, 'https://x' AS url) TO ${sqlString(path.join(dir, 'part-0.parquet'))} (FORMAT parquet)`,
+    );
+    await registerLakeViews(conn, t.lake);
+    expect(await columnsOf(conn, 'deals')).toEqual(expected(TABLES.deals.record, partitions(TABLES.deals)));
+    const rows = (
+      await conn.runAndReadAll('SELECT deal_id, price, retailer, event_time FROM deals')
+    ).getRowObjectsJS();
+    expect(rows).toEqual([{ deal_id: 'x', price: null, retailer: null, event_time: null }]);
+  });
 });

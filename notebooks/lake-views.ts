@@ -28,17 +28,31 @@ function partitionColumns(table: TableDef): Record<string, string> {
 
 /**
  * The `SELECT` of a view over a lake table: every record column cast to its declared type (files
- * written by older schema versions may lack a column or hold a wider type), then the partitions.
- * Without files, the empty relation of the same columns and types.
+ * written by older schema versions may hold a wider type), then the partitions. Without files,
+ * the empty relation of the same columns and types. `present`: the columns the files have, when
+ * some record field is in none of them (a field newer than every partition): it reads as NULL.
  */
-export function tableViewSql(table: TableDef, glob: string | null): string {
+export function tableViewSql(table: TableDef, glob: string | null, present?: ReadonlySet<string>): string {
   const parts = partitionColumns(table);
   if (glob === null) return sqlEmptyRelationOf(table.record, 'duckdb', parts);
   const cols = [
-    sqlProjectionOf(table.record, 'duckdb'),
+    present
+      ? Object.entries(table.record.fields)
+          .map(([n, spec]) => typedColumn(n, spec, present.has(n)))
+          .join(', ')
+      : sqlProjectionOf(table.record, 'duckdb'),
     ...Object.entries(parts).map(([n, t]) => `CAST(${n} AS ${t}) AS ${n}`),
   ];
-  return `SELECT ${cols.join(', ')} FROM read_parquet(${sqlString(glob)}, hive_partitioning = ${table.partitioned}, union_by_name = true)`;
+  return `SELECT ${cols.join(', ')} FROM ${parquetScan(table, glob)}`;
+}
+
+function parquetScan(table: TableDef, glob: string): string {
+  return `read_parquet(${sqlString(glob)}, hive_partitioning = ${table.partitioned}, union_by_name = true)`;
+}
+
+async function columnsOf(conn: DuckDBConnection, relation: string): Promise<Map<string, string>> {
+  const rows = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJS();
+  return new Map(rows.map((r) => [String(r.column_name), String(r.column_type)]));
 }
 
 /**
@@ -88,8 +102,7 @@ async function ledgerViewsSql(conn: DuckDBConnection, runsGlob: string | null): 
       sqlEmptyRelationOf(DqResult, 'duckdb'),
     ];
   const raw = `read_json(${sqlString(runsGlob)}, format = 'newline_delimited', union_by_name = true, hive_partitioning = false)`;
-  const described = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${raw}`)).getRowObjectsJS();
-  const types = new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
+  const types = await columnsOf(conn, raw);
   const runs = `SELECT ${[
     ...Object.entries(RunStep.fields).map(([n, spec]) => typedColumn(n, spec, types.has(n))),
     types.has('detail') ? 'detail' : 'CAST(NULL AS JSON) AS detail',
@@ -125,7 +138,15 @@ export async function registerLakeViews(conn: DuckDBConnection, lake: Lake): Pro
       ),
     );
     const hasFiles = existsSync(dir) && (await globHasFiles(conn, glob));
-    await conn.run(`CREATE OR REPLACE VIEW ${name} AS ${tableViewSql(table, hasFiles ? glob : null)}`);
+    try {
+      await conn.run(`CREATE OR REPLACE VIEW ${name} AS ${tableViewSql(table, hasFiles ? glob : null)}`);
+    } catch (error) {
+      if (!hasFiles) throw error;
+      // A field no file has yet fails the bind; only then pay for reading the files' columns
+      // (checking up front would read every footer once more on every query).
+      const present = new Set((await columnsOf(conn, parquetScan(table, glob))).keys());
+      await conn.run(`CREATE OR REPLACE VIEW ${name} AS ${tableViewSql(table, glob, present)}`);
+    }
     views.push(name);
   }
   const runsGlob = path.join(lake.metaDir('runs'), '*', '*.json');

@@ -39,7 +39,12 @@ function arrowType(spec: FieldSpec): DataType {
   }
 }
 
-/** The Arrow schema of a record definition (also the Parquet schema the lake is written with). */
+/**
+ * The Arrow schema of a record definition: its logical shape for Arrow consumers (declared
+ * nullability, timestamps as UTC instants). The lake's Parquet files have the same columns and
+ * types but, as DuckDB and Spark write them, every column optional and timestamps not flagged
+ * UTC-adjusted (TIMESTAMP / TIMESTAMP_NTZ holding UTC values).
+ */
 export function arrowSchemaOf(def: RecordDef): Schema {
   return new Schema(
     Object.entries(def.fields).map(([name, spec]) => new Field(name, arrowType(spec), spec.nullable)),
