@@ -158,6 +158,21 @@ describe('lake views have exactly the schema columns, with and without data', ()
     expect(await columnsOf(conn, 'dq_results')).toEqual(expected(DqResult));
   });
 
+  it('a ledger whose finished steps ran no DQ check: dq_results is the typed empty relation', async () => {
+    new Ledger(t.lake).record(
+      step({
+        status: 'succeeded',
+        ended_at: '2026-11-23T01:02:00.000Z',
+        detail: { outputs: {}, quarantineByCode: {}, dq: [], durationMs: 1 },
+      }),
+    );
+    await registerLakeViews(conn, t.lake);
+    expect(await columnsOf(conn, 'dq_results')).toEqual(expected(DqResult));
+    expect((await conn.runAndReadAll('SELECT count(*) AS n FROM dq_results')).getRowObjectsJS()[0]?.n).toBe(
+      0n,
+    );
+  });
+
   it('files older than a field: the view still has it, as NULL of its type', async () => {
     const dir = path.join(t.lake.tableDir('deals'), 'dt=2026-11-21');
     mkdirSync(dir, { recursive: true });
