@@ -101,13 +101,16 @@ export async function exportPhase(ctx: PhaseContext): Promise<Record<string, unk
         for (let at = 0; at < b.ids.length; at += params.batchSize) {
           const batch = (offset + at) / params.batchSize + 1;
           const rows: ExportRow[] = [];
-          for (let i = at; i < Math.min(at + params.batchSize, b.ids.length); i++)
+          for (let i = at; i < Math.min(at + params.batchSize, b.ids.length); i++) {
+            const embedding = b.embeddings[i] ?? new Float32Array(0);
             rows.push({
               id: b.ids[i] as string,
               document: b.documents[i] ?? null,
               metadata: JSON.stringify(b.metadatas[i] ?? null),
-              embedding: b.embeddings[i] ?? new Float32Array(0),
+              dimension: embedding.length,
+              embedding,
             });
+          }
           const name = `${batchName(batch)}.parquet`;
           const full = path.join(dir, name);
           await files.writeExport(full, rows);

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { crashPoint } from '../core/lake.ts';
+import { ProductVector } from '../schemas/index.ts';
 import { fmt, gateFailed, type PhaseContext, requireDone, targetOf } from './context.ts';
 import { batchName } from './export.ts';
 import { BatchFiles } from './parquet.ts';
@@ -38,9 +39,28 @@ export function vectorJson(v: Float32Array): string {
   return `[${Array.prototype.join.call(v, ',')}]`;
 }
 
+/**
+ * The document's fields in ProductVector order, each with its JSON text writer: vectors exactly
+ * (vectorJson), everything else as JSON.stringify prints it (the prices here are finite).
+ */
+const DOC_FIELDS = Object.entries(ProductVector.fields).map(([name, spec]) => ({
+  name,
+  prefix: JSON.stringify(name),
+  json:
+    spec.kind === 'vector'
+      ? (v: unknown) => vectorJson(v as Float32Array)
+      : (v: unknown) => JSON.stringify(v),
+}));
+
 /** One document as the bulk API wants it (embedding values printed exactly: f32 → shortest f64 text). */
 export function docJson(d: VectorRow): string {
-  return `{"id":${JSON.stringify(d.id)},"document":${JSON.stringify(d.document)},"category":${JSON.stringify(d.category)},"price":${d.price},"metadata":${JSON.stringify(d.metadata)},"embedding":${vectorJson(d.embedding)}}`;
+  const row = d as Readonly<Record<string, unknown>>;
+  let out = '{';
+  for (let i = 0; i < DOC_FIELDS.length; i++) {
+    const f = DOC_FIELDS[i] as (typeof DOC_FIELDS)[number];
+    out += `${i === 0 ? '' : ','}${f.prefix}:${f.json(row[f.name])}`;
+  }
+  return `${out}}`;
 }
 
 export interface BulkStats {

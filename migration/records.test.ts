@@ -4,13 +4,16 @@ import { distance, type ExportRow, parsePrice, sameBits, validateRow } from './r
 import { spaceOf } from './source.ts';
 
 const ctx = { migrationId: 'm', source: 's', batch: 1, sourceRow: 0, dimension: 3, space: 'cosine' as const };
-const row = (over: Partial<ExportRow> = {}): ExportRow => ({
-  id: 'doc_1',
-  document: 'a product',
-  metadata: JSON.stringify({ category: 'Toys', price: 12.5 }),
-  embedding: Float32Array.from([0.1, 0.2, 0.3]),
-  ...over,
-});
+const row = (over: Partial<ExportRow> = {}): ExportRow => {
+  const r = {
+    id: 'doc_1',
+    document: 'a product',
+    metadata: JSON.stringify({ category: 'Toys', price: 12.5 }),
+    embedding: Float32Array.from([0.1, 0.2, 0.3]),
+    ...over,
+  };
+  return { ...r, dimension: r.embedding.length };
+};
 const code = (r: ReturnType<typeof validateRow>) => (r.ok ? 'ok' : r.quarantine.error_code);
 
 describe('validateRow', () => {

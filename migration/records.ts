@@ -1,27 +1,24 @@
 /** Record-level rules of the migration: validation/quarantine, price parsing, vector helpers. */
-import type { RecordOf, VectorQuarantineCode, VectorQuarantineRecord } from '../schemas/index.ts';
+import type {
+  ProductVector,
+  RecordOf,
+  RowOf,
+  VectorExport,
+  VectorQuarantineCode,
+  VectorQuarantineRecord,
+} from '../schemas/index.ts';
 import type { SpaceName } from './source.ts';
 
 export type VectorQuarantineEntry = RecordOf<typeof VectorQuarantineRecord>;
 
-/** One exported source record (a row of an export Parquet file). */
-export interface ExportRow {
-  readonly id: string;
-  readonly document: string | null;
-  /** Source metadata as JSON text ("null" when the record had none). */
-  readonly metadata: string;
-  readonly embedding: Float32Array;
-}
+/** One exported source record (a row of an export Parquet file): the schema's VectorExport. */
+export type ExportRow = RowOf<typeof VectorExport>;
 
-/** One record ready for the target (a row of a transformed Parquet file / an OpenSearch document). */
-export interface VectorRow {
-  readonly id: string;
-  readonly document: string | null;
-  readonly category: string;
-  readonly price: number;
-  readonly metadata: string;
-  readonly embedding: Float32Array;
-}
+/**
+ * One record ready for the target (a row of a transformed Parquet file / an OpenSearch
+ * document): the schema's ProductVector, whatever the dimension.
+ */
+export type VectorRow = RowOf<typeof ProductVector>;
 
 export interface RowContext {
   readonly migrationId: string;

@@ -6,6 +6,7 @@
  * instead of ~7.5 KB of text). Only the subset the loader needs is written: objects with short
  * ASCII keys, strings, null, float64, float32 arrays. Spec: https://github.com/FasterXML/smile-format-specification
  */
+import { type FieldSpec, ProductVector } from '../schemas/index.ts';
 import type { VectorRow } from './records.ts';
 
 /** ":)\n" + version 0, no shared names/values, no raw binary. */
@@ -155,6 +156,28 @@ export class SmileWriter {
   }
 }
 
+type FieldWriter = (w: SmileWriter, value: unknown) => void;
+
+function smileWriterOf(name: string, spec: FieldSpec): FieldWriter {
+  switch (spec.kind) {
+    case 'string':
+      return (w, v) => w.string(v as string | null);
+    case 'float64':
+      return (w, v) => w.float64(v as number);
+    case 'vector':
+      return (w, v) => w.float32Array(v as Float32Array);
+    default:
+      // ProductVector has none; add the SMILE encoding here before a document gets one.
+      throw new Error(`no SMILE encoding for ${spec.kind} field ${name}`);
+  }
+}
+
+/** The document's fields in ProductVector order, each with its SMILE writer. */
+const DOC_FIELDS = Object.entries(ProductVector.fields).map(([name, spec]) => ({
+  name,
+  write: smileWriterOf(name, spec),
+}));
+
 /** A bulk body (index actions with `_id` = source id) for `POST /_bulk` as application/smile. */
 export function smileBulkBody(index: string, docs: readonly VectorRow[], w = new SmileWriter()): Buffer {
   w.reset();
@@ -169,18 +192,11 @@ export function smileBulkBody(index: string, docs: readonly VectorRow[], w = new
     w.endObject();
     w.endDoc();
     w.startDoc();
-    w.key('id');
-    w.string(d.id);
-    w.key('document');
-    w.string(d.document);
-    w.key('category');
-    w.string(d.category);
-    w.key('price');
-    w.float64(d.price);
-    w.key('metadata');
-    w.string(d.metadata);
-    w.key('embedding');
-    w.float32Array(d.embedding);
+    const row = d as Readonly<Record<string, unknown>>;
+    for (const f of DOC_FIELDS) {
+      w.key(f.name);
+      f.write(w, row[f.name]);
+    }
     w.endDoc();
   }
   return Buffer.from(w.bytes());

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import path from 'node:path';
 import { UsageError } from '../core/errors.ts';
 import type { Lake } from '../core/lake.ts';
-import type { RunStepRecord } from '../schemas/index.ts';
+import type { DQ_STEP_FIELDS, DqResultRecord, RunStepRecord } from '../schemas/index.ts';
 import { RunStep, validate } from '../schemas/index.ts';
 
 export interface StepEvent extends RunStepRecord {
@@ -18,20 +18,8 @@ export interface StepDetail {
   readonly durationMs: number;
 }
 
-export interface DqCheckResult {
-  readonly output: string;
-  readonly check:
-    | 'completeness'
-    | 'validity'
-    | 'freshness'
-    | 'row_count_change'
-    | 'quarantine_rate'
-    | 'conservation';
-  readonly status: 'pass' | 'warn' | 'fail';
-  readonly value: number | null;
-  readonly threshold: number | null;
-  readonly message: string;
-}
+/** One DQ check of one output: a DqResult (schemas/records.ts) without the run and step it belongs to. */
+export type DqCheckResult = Readonly<Omit<DqResultRecord, (typeof DQ_STEP_FIELDS)[number]>>;
 
 /**
  * The run ledger: an append-only folder of small JSON events, one file per step transition,

@@ -15,7 +15,15 @@ export type FieldKind =
   | 'date'
   | 'vector';
 
-export interface FieldSpec<K extends FieldKind = FieldKind, N extends boolean = boolean> {
+/**
+ * One field. `O` is the TypeScript type of a string field's values: its `oneOf` literals when it
+ * has them (so a status field is `'running' | 'succeeded' | …`, not any string).
+ */
+export interface FieldSpec<
+  K extends FieldKind = FieldKind,
+  N extends boolean = boolean,
+  O extends string = string,
+> {
   readonly kind: K;
   readonly nullable: N;
   readonly description: string;
@@ -25,7 +33,7 @@ export interface FieldSpec<K extends FieldKind = FieldKind, N extends boolean = 
   readonly gtZero?: boolean;
   readonly max?: number;
   /** Allowed values for string kinds. */
-  readonly oneOf?: readonly string[];
+  readonly oneOf?: readonly O[];
   /** Maximum length for string kinds. */
   readonly maxLength?: number;
   /** Dimension of a vector kind. */
@@ -34,26 +42,40 @@ export interface FieldSpec<K extends FieldKind = FieldKind, N extends boolean = 
   readonly text?: boolean;
 }
 
-type Options = Omit<FieldSpec, 'kind' | 'nullable' | 'description'>;
+type Options = Omit<FieldSpec, 'kind' | 'nullable' | 'description' | 'oneOf'>;
 
-function make<K extends FieldKind>(kind: K) {
-  return (description: string, options: Options = {}): FieldSpec<K, false> & Nullable<K> => {
-    const spec = { kind, nullable: false as const, description, ...options };
-    return Object.assign(spec, {
-      nullable_(): FieldSpec<K, true> {
-        return { ...spec, nullable: true as const };
-      },
-    }) as FieldSpec<K, false> & Nullable<K>;
-  };
+interface Nullable<K extends FieldKind, O extends string> {
+  /** The same field, allowed to be null/absent. */
+  nullable_(): FieldSpec<K, true, O>;
 }
 
-interface Nullable<K extends FieldKind> {
-  /** The same field, allowed to be null/absent. */
-  nullable_(): FieldSpec<K, true>;
+function build<K extends FieldKind, O extends string>(
+  kind: K,
+  description: string,
+  options: Options & { oneOf?: readonly O[] },
+): FieldSpec<K, false, O> & Nullable<K, O> {
+  const spec = { kind, nullable: false as const, description, ...options };
+  return Object.assign(spec, {
+    nullable_(): FieldSpec<K, true, O> {
+      return { ...spec, nullable: true as const };
+    },
+  });
+}
+
+function make<K extends Exclude<FieldKind, 'string'>>(kind: K) {
+  return (description: string, options: Options = {}) => build<K, string>(kind, description, options);
+}
+
+/** Strings: `oneOf` literals (an `as const` list or an inline array) become the field's TypeScript type. */
+function makeString() {
+  return <const O extends string = string>(
+    description: string,
+    options: Options & { oneOf?: readonly O[] } = {},
+  ) => build<'string', O>('string', description, options);
 }
 
 export const field = {
-  string: make('string'),
+  string: makeString(),
   int32: make('int32'),
   int64: make('int64'),
   float64: make('float64'),
@@ -85,22 +107,38 @@ export function defineRecord<F extends Fields>(
   return def;
 }
 
-type KindToTs = {
-  string: string;
+type KindToTs<V, O extends string> = {
+  string: O;
   int32: number;
   int64: number;
   float64: number;
   boolean: boolean;
   timestamp: string;
   date: string;
-  vector: number[];
+  vector: V;
 };
 
-type FieldTs<S> =
-  S extends FieldSpec<infer K, infer N> ? (N extends true ? KindToTs[K] | null : KindToTs[K]) : never;
+type FieldTs<S, V, Strict extends boolean> =
+  S extends FieldSpec<infer K, infer N, infer O>
+    ? N extends true
+      ? KindToTs<V, Strict extends true ? O : string>[K] | null
+      : KindToTs<V, Strict extends true ? O : string>[K]
+    : never;
 
-/** The TypeScript type of one record of a definition. */
-export type RecordOf<D> = D extends RecordDef<infer F> ? { -readonly [K in keyof F]: FieldTs<F[K]> } : never;
+/**
+ * The TypeScript type of one record of a definition. `V` is how vectors are held: `number[]` in
+ * JSON messages and documents (the default), `Float32Array` in batch rows (see RowOf). String
+ * fields are `string` even when they have `oneOf` (see StrictRecordOf).
+ */
+export type RecordOf<D, V = number[]> =
+  D extends RecordDef<infer F> ? { -readonly [K in keyof F]: FieldTs<F[K], V, false> } : never;
+
+/** RecordOf, with every `oneOf` string field typed as the union of its allowed values. */
+export type StrictRecordOf<D, V = number[]> =
+  D extends RecordDef<infer F> ? { -readonly [K in keyof F]: FieldTs<F[K], V, true> } : never;
+
+/** One record as a batch-file row: read-only, vectors as Float32Array (float32 values, bit-exact). */
+export type RowOf<D> = Readonly<RecordOf<D, Float32Array>>;
 
 export function columnNames(def: RecordDef): string[] {
   return Object.keys(def.fields);

@@ -1,7 +1,26 @@
 export { arrowSchemaOf } from './derive/arrow.ts';
-export { type SqlDialect, sqlColumnsOf, sqlDdlOf, sqlProjectionOf, sqlTypeOf } from './derive/sql.ts';
+export { type CompiledValidator, compiledValidatorOf } from './derive/compiled.ts';
+export {
+  quoteIdent,
+  type SqlColumn,
+  type SqlColumnOptions,
+  type SqlDdlOptions,
+  type SqlDialect,
+  sqlColumnListOf,
+  sqlColumnsOf,
+  sqlDdlOf,
+  sqlEmptyRelationOf,
+  sqlProjectionOf,
+  sqlTypeOf,
+} from './derive/sql.ts';
 export { glueColumnsOf, jsonSchemaOf, openSearchMappingOf } from './derive/targets.ts';
-export { type Validated, type ValidationIssue, validate, validatorOf } from './derive/validation.ts';
+export {
+  type Validated,
+  type ValidationIssue,
+  validate,
+  validateWithZod,
+  validatorOf,
+} from './derive/validation.ts';
 export {
   columnNames,
   defineRecord,
@@ -10,12 +29,15 @@ export {
   field,
   type RecordDef,
   type RecordOf,
+  type RowOf,
+  type StrictRecordOf,
 } from './field.ts';
 export * from './records.ts';
 
-import type { RecordOf } from './field.ts';
+import type { RecordOf, StrictRecordOf } from './field.ts';
 import type {
   Deal,
+  DqResult,
   EnrichedDeal,
   Feature,
   PriceTrend,
@@ -32,5 +54,6 @@ export type PriceTrendRecord = RecordOf<typeof PriceTrend>;
 export type FeatureRecord = RecordOf<typeof Feature>;
 export type QuarantineEntry = RecordOf<typeof QuarantineRecord>;
 export type RunStepRecord = RecordOf<typeof RunStep>;
+export type DqResultRecord = StrictRecordOf<typeof DqResult>;
 export * from './streaming.ts';
 export * from './vectors.ts';

@@ -212,6 +212,42 @@ export const RunStep = defineRecord({
   },
 });
 
+/** The data-quality checks the nightly runner evaluates on every output (docs/nightly.md). */
+export const DQ_CHECKS = [
+  'completeness',
+  'validity',
+  'freshness',
+  'row_count_change',
+  'quarantine_rate',
+  'conservation',
+] as const;
+export type DqCheck = (typeof DQ_CHECKS)[number];
+
+/** The DqResult columns that name the step a check belongs to (the rest is the check itself). */
+export const DQ_STEP_FIELDS = ['run_id', 'run_date', 'step'] as const;
+
+/** One data-quality check of one output of one step (the `dq_results` view; kept in the ledger's step detail). */
+export const DqResult = defineRecord({
+  name: 'dq_results',
+  description: 'Data-quality check results: one row per check per output per step of a run.',
+  key: ['run_id', 'step', 'output', 'check'],
+  fields: {
+    run_id: RunStep.fields.run_id,
+    run_date: RunStep.fields.run_date,
+    step: RunStep.fields.step,
+    output: field.string('Output table the check ran on.'),
+    check: field.string('Which check.', { oneOf: DQ_CHECKS }),
+    status: field.string('Outcome: a failing check fails the step, a warning does not.', {
+      oneOf: ['pass', 'warn', 'fail'],
+    }),
+    value: field
+      .float64('Measured value (a rate, a count or hours), when the check measures one.')
+      .nullable_(),
+    threshold: field.float64('Threshold the value was compared with, when any.').nullable_(),
+    message: field.string('What the check found, for humans.'),
+  },
+});
+
 export const RECORDS = {
   raw_deals: RawDeal,
   deals: Deal,
@@ -221,5 +257,6 @@ export const RECORDS = {
   features: Feature,
   quarantine: QuarantineRecord,
   runs: RunStep,
+  dq_results: DqResult,
 } as const;
 export type RecordName = keyof typeof RECORDS;

@@ -1,15 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import {
   arrowSchemaOf,
+  compiledValidatorOf,
   Deal,
+  defineRecord,
   EnrichedDeal,
+  field,
   glueColumnsOf,
   jsonSchemaOf,
   openSearchMappingOf,
   Product,
+  ProductVector,
+  quoteIdent,
   RECORDS,
+  sqlColumnListOf,
+  sqlColumnsOf,
   sqlDdlOf,
+  sqlEmptyRelationOf,
   sqlProjectionOf,
+  VectorExport,
   validate,
 } from './index.ts';
 
@@ -76,5 +85,51 @@ describe('schemas: one definition, every target derived', () => {
     expect(mapping.properties.title?.type).toBe('text');
     expect(mapping.properties.deal_id?.type).toBe('keyword');
     expect(glueColumnsOf(Deal).find((c) => c.Name === 'event_time')?.Type).toBe('timestamp');
+  });
+
+  it('stores vectors as f32le BLOBs when asked, and derives scratch-table DDL and empty relations', () => {
+    expect(sqlColumnListOf(ProductVector, 'duckdb', { vectors: 'f32le' }).at(-1)).toMatchObject({
+      name: 'embedding_f32le',
+      field: 'embedding',
+      type: 'BLOB',
+      notNull: true,
+    });
+    expect(sqlColumnsOf(VectorExport, 'spark', { vectors: 'f32le' })).toContain('embedding_f32le BINARY');
+    expect(sqlColumnsOf(VectorExport, 'duckdb', { notNull: false })).not.toContain('NOT NULL');
+    expect(sqlDdlOf(VectorExport, 'duckdb', '_export', { temporary: true })).toMatch(
+      /^CREATE OR REPLACE TEMP TABLE _export \(/,
+    );
+    expect(() => sqlDdlOf(VectorExport, 'spark', 'x', { temporary: true })).toThrow(/DuckDB/);
+    expect(sqlEmptyRelationOf(Product, 'duckdb', { dt: 'DATE' })).toBe(
+      'SELECT CAST(NULL AS VARCHAR) AS "product_id", CAST(NULL AS VARCHAR) AS "title", CAST(NULL AS VARCHAR) AS "description", CAST(NULL AS VARCHAR) AS "category", CAST(NULL AS DOUBLE) AS "price", CAST(NULL AS DATE) AS "dt" WHERE 1 = 0',
+    );
+    expect(quoteIdent('check', 'spark')).toBe('`check`');
+    // An export's embedding has no fixed length: a variable list in Arrow and SQL.
+    expect(String(arrowSchemaOf(VectorExport).fields.at(-1)?.type)).toMatch(/^List<Float32>$/);
+    expect(String(arrowSchemaOf(ProductVector).fields.at(-1)?.type)).toMatch(
+      /^FixedSizeList\[384\]<Float32>$/,
+    );
+  });
+
+  it('a field added to a record reaches every derivation', () => {
+    const Extended = defineRecord({
+      ...Deal,
+      key: ['deal_id'],
+      fields: { ...Deal.fields, original_url: field.string('Link exactly as published.').nullable_() },
+    });
+    const name = 'original_url';
+    expect(arrowSchemaOf(Extended).fields.map((f) => f.name)).toContain(name);
+    expect(sqlDdlOf(Extended, 'duckdb')).toContain(`${name} VARCHAR`);
+    expect(sqlDdlOf(Extended, 'spark')).toContain(`${name} STRING`);
+    expect(sqlProjectionOf(Extended, 'spark')).toContain(`CAST(${name} AS STRING) AS ${name}`);
+    expect(sqlEmptyRelationOf(Extended, 'duckdb')).toContain(`CAST(NULL AS VARCHAR) AS "${name}"`);
+    expect(Object.keys((jsonSchemaOf(Extended) as { properties: object }).properties)).toContain(name);
+    expect(Object.keys((openSearchMappingOf(Extended) as { properties: object }).properties)).toContain(name);
+    expect(glueColumnsOf(Extended).map((c) => c.Name)).toContain(name);
+    const v = validate(Extended, { ...deal, original_url: 'https://dealnews.com/x?utm=1' });
+    expect(v.ok && v.value.original_url).toBe('https://dealnews.com/x?utm=1');
+    expect(validate(Extended, { ...deal, original_url: 7 }).ok).toBe(false);
+    expect(validate(Deal, { ...deal, original_url: 'x' }).ok).toBe(false);
+    expect(compiledValidatorOf(Extended)?.({ ...deal, original_url: null })).toHaveProperty(name, null);
   });
 });

@@ -45,6 +45,27 @@ export function productVectorDef(dimension: number): RecordDef<ReturnType<typeof
 /** The product vector document at the prototype's dimension (384). */
 export const ProductVector = productVectorDef(PRODUCT_VECTOR_DIMENSION);
 
+/**
+ * A source record as the vector migration exported it (a row of `export/part-NNNNNN.parquet`),
+ * before any rule is checked: the embedding has whatever length the source gave it, and
+ * category and price are still inside the metadata. The transform turns it into a ProductVector
+ * row or a VectorQuarantineRecord.
+ */
+export const VectorExport = defineRecord({
+  name: 'vector_exports',
+  description: 'Vector-store records exactly as read from the source, one Parquet file per export batch.',
+  key: ['id'],
+  fields: {
+    id: field.string('Document id in the source store (Chroma id).'),
+    document: field.string('Document text stored with the embedding.').nullable_(),
+    metadata: field.string(
+      'Source metadata as JSON text, exactly as read ("null" when the record had none).',
+    ),
+    dimension: field.int32('Number of values of the embedding as read (transform checks it).', { min: 0 }),
+    embedding: field.vector('Embedding, float32, copied bit-exact from the source; any length.'),
+  },
+});
+
 /** A source record the vector migration refused, kept with the reason instead of being dropped. */
 export const VectorQuarantineRecord = defineRecord({
   name: 'vector_quarantine',

@@ -8,6 +8,7 @@ import {
   Float64,
   Int32,
   Int64,
+  List,
   Schema,
   TimestampMicrosecond,
   Utf8,
@@ -31,11 +32,19 @@ function arrowType(spec: FieldSpec): DataType {
     case 'date':
       return new DateDay();
     case 'vector':
-      return new FixedSizeList(spec.dimension ?? 0, new Field('item', new Float32(), false));
+      // A vector whose length the schema does not fix (a migration export) is a plain list.
+      return spec.dimension === undefined
+        ? new List(new Field('item', new Float32(), false))
+        : new FixedSizeList(spec.dimension, new Field('item', new Float32(), false));
   }
 }
 
-/** The Arrow schema of a record definition (also the Parquet schema the lake is written with). */
+/**
+ * The Arrow schema of a record definition: its logical shape for Arrow consumers (declared
+ * nullability, timestamps as UTC instants). The lake's Parquet files have the same columns and
+ * types but, as DuckDB and Spark write them, every column optional and timestamps not flagged
+ * UTC-adjusted (TIMESTAMP / TIMESTAMP_NTZ holding UTC values).
+ */
 export function arrowSchemaOf(def: RecordDef): Schema {
   return new Schema(
     Object.entries(def.fields).map(([name, spec]) => new Field(name, arrowType(spec), spec.nullable)),

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import type { FieldSpec, RecordDef, RecordOf } from '../field.ts';
+import { compiledValidatorOf } from './compiled.ts';
+
+/**
+ * Record validation, derived from the FieldSpecs: the one validator of the platform (batch
+ * ingest, the run ledger, the migration quarantine and every Kafka message of streaming/).
+ * The zod schema (validatorOf) is the reference and explains every rejection; validate() runs a
+ * compiled check (compiled.ts) first and asks zod only about values it cannot vouch for.
+ */
 
 const ISO_TIMESTAMP = z.iso.datetime({ offset: true, local: false });
 const ISO_DATE = z.iso.date();
@@ -69,8 +77,18 @@ export interface ValidationIssue {
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
 
-/** Validates one record; never throws. */
+/**
+ * Validates one record; never throws. Valid values come back in field order with absent
+ * nullable fields as null.
+ */
 export function validate<D extends RecordDef>(def: D, value: unknown): Validated<RecordOf<D>> {
+  const fast = compiledValidatorOf(def)?.(value);
+  if (fast !== undefined) return { ok: true, value: fast as RecordOf<D> };
+  return validateWithZod(def, value);
+}
+
+/** validate() without the compiled fast path: the reference it is tested against. */
+export function validateWithZod<D extends RecordDef>(def: D, value: unknown): Validated<RecordOf<D>> {
   const result = validatorOf(def).safeParse(value);
   if (result.success) return { ok: true, value: result.data };
   return {
