@@ -55,7 +55,7 @@ SELECT
     -- "[^ ]" finds a non-blank character without copying the string as trim() would.
     WHEN v.url IS NULL OR NOT re_matches(v.url, '[^ ]') OR v.title IS NULL OR NOT re_matches(v.title, '[^ ]')
       OR v.raw_id IS NULL OR v.feed IS NULL OR v.seen_at IS NULL THEN 'missing_field'
-    WHEN v.expires_at IS NOT NULL AND v.expires_at <= v.seen_at THEN 'expired'
+    WHEN v.expires_at IS NOT NULL AND v.expires_at < v.seen_at THEN 'expired'
     WHEN v.price_kind IS NOT NULL AND v.price_value IS NULL THEN 'unparseable_price'
     WHEN v.price_kind IS NOT NULL AND v.price_value <= 0 THEN 'non_positive_price'
     WHEN v.price_kind IS NOT NULL AND v.price_value > CAST(:max_plausible_price AS DOUBLE) THEN 'implausible_price'
@@ -106,28 +106,40 @@ FROM classified c;
 -- @table winners
 -- The first sighting of each deal today (by time, then feed, then id), unless yesterday's deals
 -- already hold it within the dedupe window. The window sorts narrow rows only: no text.
+-- Yesterday's deals are reduced to their latest sighting per deal id and joined on the id alone:
+-- "some sighting within the window" holds exactly when the latest one is within it, and an
+-- equi-join stays a hash join (a time condition inside ON made it a nested-loop join: 30x slower).
+WITH firsts AS (
+  SELECT f.*
+  FROM (
+    SELECT
+      k._source_key,
+      k.deal_id,
+      k.norm_url,
+      k.price_value,
+      k.price_kind,
+      k.seen_at,
+      row_number() OVER (PARTITION BY k.deal_id ORDER BY k.seen_at ASC NULLS LAST, k.feed ASC NULLS LAST, k.raw_id ASC NULLS LAST) AS rn
+    FROM keyed k
+    WHERE k.error_code IS NULL
+  ) f
+  WHERE f.rn = 1
+),
+prev_latest AS (
+  SELECT p.deal_id, max(p.seen_at) AS last_seen_at
+  FROM deals_prev p
+  GROUP BY p.deal_id
+)
 SELECT
   w._source_key,
   w.deal_id,
   w.norm_url,
   w.price_value,
   w.price_kind
-FROM (
-  SELECT
-    k._source_key,
-    k.deal_id,
-    k.norm_url,
-    k.price_value,
-    k.price_kind,
-    row_number() OVER (PARTITION BY k.deal_id ORDER BY k.seen_at ASC NULLS LAST, k.feed ASC NULLS LAST, k.raw_id ASC NULLS LAST) AS rn,
-    CASE WHEN p.deal_id IS NULL THEN 0 ELSE 1 END AS seen_yesterday
-  FROM keyed k
-  LEFT JOIN deals_prev p
-    ON p.deal_id = k.deal_id
-    AND epoch_seconds(k.seen_at) - epoch_seconds(p.seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0
-  WHERE k.error_code IS NULL
-) w
-WHERE w.rn = 1 AND w.seen_yesterday = 0;
+FROM firsts w
+LEFT JOIN prev_latest pl ON pl.deal_id = w.deal_id
+WHERE pl.last_seen_at IS NULL
+  OR NOT (epoch_seconds(w.seen_at) - epoch_seconds(pl.last_seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0);
 
 -- @output deals
 WITH texts AS (
