@@ -67,7 +67,11 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
       raw({ price_text: '$10', expires_at: `${DATE}T01:00:00.000Z` }),
     );
     // The expiry boundary: expired means expires_at strictly before seen_at.
-    boundary.atSeen = raw({ price_text: '$12', title: 'Expires when seen', seen_at: `${DATE}T12:00:00.000Z` });
+    boundary.atSeen = raw({
+      price_text: '$12',
+      title: 'Expires when seen',
+      seen_at: `${DATE}T12:00:00.000Z`,
+    });
     boundary.atSeen.expires_at = boundary.atSeen.seen_at;
     boundary.justBefore = raw({
       price_text: '$13',
