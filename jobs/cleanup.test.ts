@@ -48,6 +48,13 @@ const CASES: [string | null, string, string, number | string][] = [
   [null, 'Roku Streaming Stick', 'Deal', 'missing_price'],
   ['Call for price', 'Piano', 'Deal', 'unparseable_price'],
   ['$999,999.99', 'Gold TV', 'Deal', 'implausible_price'],
+  // Unicode blanks around a price (no-break, thin, narrow no-break, ideographic space) are blanks.
+  ['\u00a0$4.00\u00a0', 'Nbsp price', 'Deal', 4],
+  ['\u2009$5.25\u202f', 'Thin price', 'Deal', 5.25],
+  ['\u3000$6\u3000', 'Ideographic price', 'Deal', 6],
+  ['$1e3', 'Scientific', 'Deal', 'unparseable_price'],
+  [null, 'Upper TV FOR $7', 'Deal', 7],
+  [null, 'Store-wide event', 'SALE', 'sale_without_price'],
 ];
 
 describe('cleanup: telling a price from a discount, a sale and a from-price', () => {
@@ -105,6 +112,27 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
         title: 'Html',
       }),
     );
+    // Url identity: case-insensitive scheme and host, www. dropped in any case, the path kept as it
+    // is, tracking parameters dropped, the rest of the query sorted.
+    records.push(
+      raw({
+        price_text: '$30',
+        title: 'Url A',
+        url: ' https://WWW.Example.COM/Path/Item/?b=2&utm_source=rss&a=1#frag',
+      }),
+      raw({
+        price_text: '$30',
+        title: 'Url A again',
+        url: 'http://www.example.com/Path/Item?a=1&fbclid=x&b=2',
+        seen_at: `${DATE}T23:00:00.000Z`,
+      }),
+      raw({ price_text: '$30', title: 'Url lower path', url: 'https://example.com/path/item?a=1&b=2' }),
+      raw({
+        price_text: '$1',
+        title: 'Url tracking only',
+        url: 'https://Shop.Example/x?utm_medium=a&ref=b&IREF=c',
+      }),
+    );
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
     await landRawDeals(conn, t.lake, DATE, 'unit', records);
@@ -148,6 +176,18 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
     const expired = quarantine.filter((q) => q.error_code === 'expired').map((q) => q.record_id);
     expect(expired).toHaveLength(2);
     expect(expired).toContain(boundary.justBefore?.raw_id);
+  });
+
+  it('builds the url a deal id comes from out of host, path and non-tracking query; keeps the link', () => {
+    const byTitle = (title: string) => deals.find((d) => d.title === title);
+    expect(byTitle('Url A')).toMatchObject({
+      url: 'https://example.com/Path/Item?a=1&b=2',
+      link: 'https://WWW.Example.COM/Path/Item/?b=2&utm_source=rss&a=1#frag',
+    });
+    expect(byTitle('Url A again')).toBeUndefined(); // the same deal, seen later
+    expect(byTitle('Url lower path')?.url).toBe('https://example.com/path/item?a=1&b=2');
+    expect(byTitle('Url lower path')?.deal_id).not.toBe(byTitle('Url A')?.deal_id);
+    expect(byTitle('Url tracking only')?.url).toBe('https://shop.example/x');
   });
 
   it('expires only what expired before it was seen (expires_at == seen_at is still a deal)', () => {

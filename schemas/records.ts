@@ -62,8 +62,11 @@ export const Deal = defineRecord({
   description: 'Parsed, validated, deduplicated deals (one row per deal per 24 h).',
   key: ['deal_id'],
   fields: {
-    deal_id: field.string('Stable id: first 16 hex chars of md5(normalized url).', { maxLength: 16 }),
-    url: field.string('Normalized url (no query, fragment or trailing slash; lower-case host).'),
+    deal_id: field.string('Stable id: first 16 hex chars of md5(url), the normalized url.', { maxLength: 16 }),
+    url: field.string(
+      'Normalized url the id is built from: https, ASCII lower-case host without www., path as published, query without tracking parameters in canonical order, no fragment.',
+    ),
+    link: field.string('The link as the feed published it (tracking suffixes included): the one to click.'),
     title: field.string('Product title with the offer text removed.', { text: true }),
     description: field.string('Plain-text summary (HTML stripped, entities decoded).', { text: true }),
     price: field.float64('Offer price in USD, per unit.', { gtZero: true }),

@@ -4,10 +4,13 @@
  * copied, the nightly pipeline runs every day on each engine through createEngine(), then every
  * output table is read back (with DuckDB, from both lakes) in a canonical order and compared:
  * strings, integers, dates and timestamps exactly, doubles to a relative tolerance of 1e-9, run
- * ids masked. A mismatch fails with the first differing rows, column by column.
+ * ids masked. A mismatch fails with the first differing rows, column by column. Each day also
+ * carries a batch of tricky raw deals (test/fixtures/tricky-deals.ts): real-feed text where the
+ * engines' string functions differ.
  */
 import { cpSync } from 'node:fs';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSample } from '../../cli/commands/sample.ts';
 import { isRetryable } from '../../core/errors.ts';
@@ -20,6 +23,8 @@ import { planJob } from '../../jobs/plan.ts';
 import { jobByName } from '../../jobs/registry.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { type RunSummary, runNightly } from '../../pipelines/nightly.ts';
+import { landRawDeals } from '../../samples/ingest.ts';
+import { trickyRawDeals } from '../fixtures/tricky-deals.ts';
 import { servicesFor } from '../services/index.js';
 import { readRows, type TempLake, tempLake } from '../support/lake.ts';
 
@@ -59,6 +64,9 @@ async function readTable(root: string, table: string): Promise<TableRows> {
   for (const r of rows) for (const m of MASKED) if (m in r) r[m] = '<masked>';
   return { columns, rows };
 }
+
+const sqlParquet = (root: string, glob: string) =>
+  `read_parquet(${sqlString(path.join(root, glob))}, hive_partitioning = true)`;
 
 function isFloating(type: string): boolean {
   return /^(DOUBLE|FLOAT|REAL)$/i.test(type);
@@ -223,6 +231,25 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
     spark = tempLake('dealfinder-parity-spark-');
     const ctx = (lake: Lake) => ({ config: duck.config, lake, log, out: process.stdout, isTty: false });
     await seedSample(ctx(duck.lake), SAMPLE);
+    const db = await DuckDBInstance.create(':memory:');
+    try {
+      const conn = await db.connect();
+      const catalog = path.join(duck.lake.partitionDir('products'), '*.parquet');
+      const [product] = await readRows(
+        `SELECT title FROM read_parquet(${sqlString(catalog)}) ORDER BY product_id LIMIT 1`,
+      );
+      for (const [day, date] of DATES.entries())
+        await landRawDeals(
+          conn,
+          duck.lake,
+          date,
+          'tricky',
+          trickyRawDeals(date, day, String(product?.title)),
+        );
+      conn.closeSync();
+    } finally {
+      db.closeSync();
+    }
     cpSync(duck.root, spark.root, { recursive: true });
     const duckEngine = await createEngine('duckdb', duck.config);
     try {
@@ -268,6 +295,45 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
     const diff = diffTables(table, TABLES[table]!.key, left, right);
     if (diff) throw new Error(diff);
     console.log(`[parity] ${table}: ${left.rows.length} rows identical (doubles within ${TOL})`);
+  });
+
+  it.each(['duckdb', 'spark'] as const)('%s reads the tricky deals as a person would', async (which) => {
+    const root = which === 'duckdb' ? duck.root : spark.root;
+    const day = `deals/dt=${END}/*.parquet`;
+    const deals = await readRows(
+      `SELECT url, link, title, description, price FROM ${sqlParquet(root, day)} WHERE source = 'tricky-feed'`,
+    );
+    const prices = deals.map((d) => Number(d.price));
+    for (const p of [4, 5.25, 6, 1299.99, 7.77, 4.123456789012345, 1e-9, 10 / 3]) expect(prices).toContain(p);
+    const byLink = (link: string) => deals.find((d) => String(d.link) === link);
+    expect(byLink('https://WWW.Example.COM/Path/Item/?b=2&utm_source=rss&a=1#frag')?.url).toBe(
+      'https://example.com/Path/Item?a=1&b=2',
+    );
+    expect(byLink('https://example.com/path/item?a=1&b=2')?.url).toBe(
+      'https://example.com/path/item?a=1&b=2',
+    );
+    expect(byLink('http://www.example.com/Path/Item?a=1&fbclid=x&b=2')).toBeUndefined(); // same deal, later
+    expect(byLink('HTTPS://SHOP.EXAMPLE/UPPER?Z=1&a=2&ref=x&Ref=y&refx=keep')?.url).toBe(
+      'https://shop.example/UPPER?Z=1&a=2&refx=keep',
+    );
+    expect(byLink('https://İstanbul.example/İ/ı?utm_campaign=x&gclid=y')?.url).toBe(
+      'https://İstanbul.example/İ/ı',
+    );
+    expect(deals.find((d) => String(d.title).startsWith('Sony & Bose'))).toBeUndefined(); // titles keep entities
+    expect(deals.find((d) => d.title === 'Sony &amp; Bose Headphones')?.description).toBe(
+      `Sony & Bose 'quoted' "q", was $49.99`,
+    );
+    const quarantine = await readRows(
+      `SELECT error_code, message FROM ${sqlParquet(root, `quarantine/dt=${END}/*/*.parquet`)} WHERE record_id LIKE 'tricky-%' ORDER BY record_id`,
+    );
+    const messages = quarantine.map((q) => `${q.error_code}: ${q.message}`);
+    expect(messages).toContain('implausible_price: price 12345678.90 is above the plausible maximum');
+    expect(messages).toContain('implausible_price: price 123456.79 is above the plausible maximum');
+    expect(messages).toContain('expired: offer expired at 2026-11-22 11:59:59.877 before it was seen');
+    expect(messages).toContain('unparseable_price: cannot read a price from "$1e3"');
+    expect(messages).toContain(
+      'discount_not_price: "ΣΟΦΙΑ İstanbul up to 40% off" is a discount, not a price',
+    );
   });
 
   it("reports a failing statement with Spark's message, and the driver keeps serving", async () => {
