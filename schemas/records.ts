@@ -62,7 +62,9 @@ export const Deal = defineRecord({
   description: 'Parsed, validated, deduplicated deals (one row per deal per 24 h).',
   key: ['deal_id'],
   fields: {
-    deal_id: field.string('Stable id: first 16 hex chars of md5(url), the normalized url.', { maxLength: 16 }),
+    deal_id: field.string('Stable id: first 16 hex chars of md5(url) (the normalized url).', {
+      maxLength: 16,
+    }),
     url: field.string(
       'Normalized url the id is built from: https, ASCII lower-case host without www., path as published, query without tracking parameters in canonical order, no fragment.',
     ),
@@ -129,7 +131,9 @@ export const PriceDaily = defineRecord({
   fields: {
     scope: field.string('What the row describes.', { oneOf: ['product', 'category'] }),
     scope_key: field.string('product_id or category name.'),
-    category: field.string('Category of the product (or the category itself); the greatest name seen that day.'),
+    category: field.string(
+      'Category of the product (or the category itself); the greatest name seen that day.',
+    ),
     day: field.date('Day (partition) of the observations.'),
     obs: field.int64('Observations that day.', { min: 1 }),
     price_sum: field.float64('Sum of the prices.'),
