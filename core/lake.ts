@@ -4,6 +4,7 @@ import {
   Deal,
   EnrichedDeal,
   Feature,
+  PriceDaily,
   PriceTrend,
   Product,
   QuarantineRecord,
@@ -36,6 +37,7 @@ export const TABLES = {
     subpartition: 'step',
   },
   enriched_deals: { name: 'enriched_deals', record: EnrichedDeal, path: 'enriched_deals', partitioned: true },
+  price_daily: { name: 'price_daily', record: PriceDaily, path: 'price_daily', partitioned: true },
   price_trends: { name: 'price_trends', record: PriceTrend, path: 'price_trends', partitioned: true },
   features: { name: 'features', record: Feature, path: 'features', partitioned: true },
 } as const satisfies Record<string, TableDef>;

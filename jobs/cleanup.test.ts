@@ -48,6 +48,13 @@ const CASES: [string | null, string, string, number | string][] = [
   [null, 'Roku Streaming Stick', 'Deal', 'missing_price'],
   ['Call for price', 'Piano', 'Deal', 'unparseable_price'],
   ['$999,999.99', 'Gold TV', 'Deal', 'implausible_price'],
+  // Unicode blanks around a price (no-break, thin, narrow no-break, ideographic space) are blanks.
+  ['\u00a0$4.00\u00a0', 'Nbsp price', 'Deal', 4],
+  ['\u2009$5.25\u202f', 'Thin price', 'Deal', 5.25],
+  ['\u3000$6\u3000', 'Ideographic price', 'Deal', 6],
+  ['$1e3', 'Scientific', 'Deal', 'unparseable_price'],
+  [null, 'Upper TV FOR $7', 'Deal', 7],
+  [null, 'Store-wide event', 'SALE', 'sale_without_price'],
 ];
 
 describe('cleanup: telling a price from a discount, a sale and a from-price', () => {
@@ -55,6 +62,7 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
   let deals: Record<string, unknown>[];
   let quarantine: Record<string, unknown>[];
   const ids: string[] = [];
+  const boundary: Partial<Record<'atSeen' | 'justBefore', RawDealRecord>> = {};
 
   beforeAll(async () => {
     t = tempLake();
@@ -65,6 +73,20 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
       raw({ title: null }),
       raw({ price_text: '$10', expires_at: `${DATE}T01:00:00.000Z` }),
     );
+    // The expiry boundary: expired means expires_at strictly before seen_at.
+    boundary.atSeen = raw({
+      price_text: '$12',
+      title: 'Expires when seen',
+      seen_at: `${DATE}T12:00:00.000Z`,
+    });
+    boundary.atSeen.expires_at = boundary.atSeen.seen_at;
+    boundary.justBefore = raw({
+      price_text: '$13',
+      title: 'Expired a millisecond before',
+      seen_at: `${DATE}T12:00:00.000Z`,
+      expires_at: `${DATE}T11:59:59.999Z`,
+    });
+    records.push(boundary.atSeen, boundary.justBefore);
     // The same deal in a second feed with another tracking suffix, seen later: a duplicate.
     records.push(
       raw({
@@ -88,6 +110,27 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
         price_text: '$5',
         summary: '&lt;p&gt;Now $5, down from $9.99 &amp;amp; more&lt;/p&gt;',
         title: 'Html',
+      }),
+    );
+    // Url identity: case-insensitive scheme and host, www. dropped in any case, the path kept as it
+    // is, tracking parameters dropped, the rest of the query sorted.
+    records.push(
+      raw({
+        price_text: '$30',
+        title: 'Url A',
+        url: ' https://WWW.Example.COM/Path/Item/?b=2&utm_source=rss&a=1#frag',
+      }),
+      raw({
+        price_text: '$30',
+        title: 'Url A again',
+        url: 'http://www.example.com/Path/Item?a=1&fbclid=x&b=2',
+        seen_at: `${DATE}T23:00:00.000Z`,
+      }),
+      raw({ price_text: '$30', title: 'Url lower path', url: 'https://example.com/path/item?a=1&b=2' }),
+      raw({
+        price_text: '$1',
+        title: 'Url tracking only',
+        url: 'https://Shop.Example/x?utm_medium=a&ref=b&IREF=c',
       }),
     );
     const db = await DuckDBInstance.create(':memory:');
@@ -130,7 +173,29 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
 
   it('quarantines truncated and expired records with their reason', () => {
     expect(quarantine.filter((q) => q.error_code === 'missing_field')).toHaveLength(2);
-    expect(quarantine.filter((q) => q.error_code === 'expired')).toHaveLength(1);
+    const expired = quarantine.filter((q) => q.error_code === 'expired').map((q) => q.record_id);
+    expect(expired).toHaveLength(2);
+    expect(expired).toContain(boundary.justBefore?.raw_id);
+  });
+
+  it('builds the url a deal id comes from out of host, path and non-tracking query; keeps the link', () => {
+    const byTitle = (title: string) => deals.find((d) => d.title === title);
+    expect(byTitle('Url A')).toMatchObject({
+      url: 'https://example.com/Path/Item?a=1&b=2',
+      link: 'https://WWW.Example.COM/Path/Item/?b=2&utm_source=rss&a=1#frag',
+    });
+    expect(byTitle('Url A again')).toBeUndefined(); // the same deal, seen later
+    expect(byTitle('Url lower path')?.url).toBe('https://example.com/path/item?a=1&b=2');
+    expect(byTitle('Url lower path')?.deal_id).not.toBe(byTitle('Url A')?.deal_id);
+    expect(byTitle('Url tracking only')?.url).toBe('https://shop.example/x');
+  });
+
+  it('expires only what expired before it was seen (expires_at == seen_at is still a deal)', () => {
+    expect(quarantine.find((q) => q.record_id === boundary.atSeen?.raw_id)).toBeUndefined();
+    expect(deals.find((d) => d.title === 'Expires when seen')?.price).toBe(12);
+    const q = quarantine.find((r) => r.record_id === boundary.justBefore?.raw_id);
+    expect(q?.error_code).toBe('expired');
+    expect(q?.message).toBe('offer expired at 2026-11-22 11:59:59.999 before it was seen');
   });
 
   it('keeps one deal per normalized url and strips HTML and entities', () => {
@@ -141,5 +206,59 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
     const html = deals.find((d) => d.title === 'Html');
     expect(html?.description).toBe('Now $5, down from $9.99 & more');
     expect(html?.list_price).toBeCloseTo(9.99, 2);
+  });
+});
+
+describe('cleanup: the 24-hour dedupe against the previous day', () => {
+  let t: TempLake;
+  const PREV = '2026-11-21';
+  const at = (date: string, hhmm: string) => `${date}T${hhmm}:00.000Z`;
+  const deal = (key: string, seen_at: string, feed = 'dealnews-electronics'): RawDealRecord =>
+    raw({ price_text: '$20', title: `Deal ${key}`, url: `https://www.example.com/p/${key}`, seen_at, feed });
+  let day2: Record<string, unknown>[];
+  let cleanupStep: { rows_in?: number | null; deduplicated?: number | null; rows_out?: number | null };
+
+  beforeAll(async () => {
+    t = tempLake();
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await landRawDeals(conn, t.lake, PREV, 'unit', [
+      deal('a', at(PREV, '10:00')),
+      deal('b', at(PREV, '10:00')),
+      deal('c', at(PREV, '10:00')),
+    ]);
+    await landRawDeals(conn, t.lake, DATE, 'unit', [
+      deal('a', at(DATE, '09:00')), // 23 h after yesterday's sighting: a duplicate
+      deal('a', at(DATE, '12:00'), 'dealnews-computers'), // later today: a duplicate of the first
+      deal('b', at(DATE, '11:00')), // 25 h after: a new observation
+      deal('c', at(DATE, '10:00')), // exactly 24 h after: outside the window, a new observation
+      deal('d', at(DATE, '10:00')), // new
+    ]);
+    conn.closeSync();
+    db.closeSync();
+    const engine = await DuckDbEngine.create(duckDbSettings(t.config));
+    const log = createLogger({}, 'silent');
+    try {
+      for (const date of [PREV, DATE]) {
+        const s = await runNightly({ date, engine, config: t.config, lake: t.lake, log, only: ['cleanup'] });
+        expect(s.error?.message).toBeUndefined();
+        if (date === DATE) cleanupStep = s.steps.find((x) => x.step === 'cleanup')!;
+      }
+    } finally {
+      await engine.close();
+    }
+    day2 = await readRows(
+      `SELECT title, CAST(seen_at AS VARCHAR) AS seen_at FROM ${parquet(path.join(t.root, `deals/dt=${DATE}/*.parquet`))} ORDER BY title`,
+    );
+  });
+  afterAll(() => t.cleanup());
+
+  it('drops a deal seen yesterday within the window, keeps those seen 24 h or more ago', () => {
+    expect(day2).toEqual([
+      { title: 'Deal b', seen_at: '2026-11-22 11:00:00' },
+      { title: 'Deal c', seen_at: '2026-11-22 10:00:00' },
+      { title: 'Deal d', seen_at: '2026-11-22 10:00:00' },
+    ]);
+    expect(cleanupStep).toMatchObject({ rows_in: 5, rows_out: 3, deduplicated: 2 });
   });
 });

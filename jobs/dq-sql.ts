@@ -4,6 +4,7 @@ import type { FieldSpec, RecordDef } from '../schemas/index.ts';
 export const FRESHNESS_COLUMN: Record<string, string | undefined> = {
   deals: 'event_time',
   enriched_deals: 'event_time',
+  price_daily: 'last_seen_at',
   price_trends: 'last_seen_at',
   features: 'as_of',
   quarantine: undefined,

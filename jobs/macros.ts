@@ -17,6 +17,58 @@ export interface MacroDef {
   readonly why: string;
 }
 
+/**
+ * Characters price text treats as a blank, as the code points they are (feeds write prices with
+ * no-break and thin spaces): the Unicode space separators (Zs, which is exactly what DuckDB's
+ * trim() strips and Spark's does not), the ASCII controls tab/LF/VT/FF/CR, NEL, the line and
+ * paragraph separators, the zero-width space and the byte-order mark.
+ */
+export const UNICODE_BLANKS: readonly number[] = [
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005,
+  0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x200b, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
+];
+/** The Unicode space separators (Zs): what DuckDB's trim() strips. */
+export const UNICODE_SPACES: readonly number[] = [
+  0x20, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a,
+  0x202f, 0x205f, 0x3000,
+];
+
+/**
+ * Query parameters that only say where a click came from, dropped from the url a deal id is built
+ * from (compared after ASCII lower-casing of the key; `utm_` is a prefix). The same offer linked
+ * from several feeds, campaigns or shares then gets one id.
+ */
+export const TRACKING_PARAMS: readonly string[] = [
+  'utm_*',
+  'iref',
+  'ref',
+  'ref_',
+  'fbclid',
+  'gclid',
+  'gclsrc',
+  'dclid',
+  'gbraid',
+  'wbraid',
+  'msclkid',
+  'yclid',
+  'twclid',
+  'ttclid',
+  'igshid',
+  'mc_cid',
+  'mc_eid',
+  '_ga',
+  '_gl',
+  'sdtid',
+];
+
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+/** A regex character class of the code points, written as the characters themselves (no escapes: both engines read them alike). */
+const charClass = (codePoints: readonly number[]) => `[${String.fromCodePoint(...codePoints)}]`;
+const TRACKING_RE = `^(${TRACKING_PARAMS.map((p) => (p.endsWith('*') ? `${p.slice(0, -1)}.*` : p)).join('|')})$`;
+const asciiLower = (s: string) => `translate(${s}, '${UPPER}', '${LOWER}')`;
+const spacesAtEnds = `^${charClass(UNICODE_SPACES)}+|${charClass(UNICODE_SPACES)}+$`;
+
 export const MACROS: readonly MacroDef[] = [
   {
     name: 're_replace_all',
@@ -60,7 +112,61 @@ export const MACROS: readonly MacroDef[] = [
     spark: 'datediff(end_date, start_date)',
     why: 'datediff argument order and unit argument differ.',
   },
+  {
+    name: 'ascii_lower',
+    params: [{ name: 's', sparkType: 'STRING' }],
+    sparkReturns: 'STRING',
+    duckdb: asciiLower('s'),
+    spark: asciiLower('s'),
+    why:
+      'lower() is Unicode-aware and differs between engines (Greek final sigma, Turkish dotted I: ' +
+      'Spark follows the JVM locale); the jobs only need A-Z folded.',
+  },
+  {
+    name: 'blanks_to_space',
+    params: [{ name: 's', sparkType: 'STRING' }],
+    sparkReturns: 'STRING',
+    duckdb: `regexp_replace(s, '${charClass(UNICODE_BLANKS)}', ' ', 'g')`,
+    spark: `regexp_replace(s, '${charClass(UNICODE_BLANKS)}', ' ')`,
+    why: 'every Unicode blank becomes an ASCII space, so trim and the price patterns see the same text on both engines.',
+  },
+  {
+    name: 'trim_spaces',
+    params: [{ name: 's', sparkType: 'STRING' }],
+    sparkReturns: 'STRING',
+    duckdb: 'trim(s)',
+    spark: `regexp_replace(s, '${spacesAtEnds}', '')`,
+    why: "DuckDB's trim strips every Unicode space separator (Zs), Spark's only U+0020.",
+  },
+  {
+    name: 'url_query_key',
+    params: [{ name: 'q', sparkType: 'STRING' }],
+    sparkReturns: 'STRING',
+    duckdb: `array_to_string(list_sort(list_filter(string_split(q, '&'), lambda x: x <> '' AND NOT regexp_full_match(${asciiLower("split_part(x, '=', 1)")}, '${TRACKING_RE}'))), '&')`,
+    spark: `array_join(array_sort(filter(split(q, '&'), x -> x <> '' AND NOT (${asciiLower("split_part(x, '=', 1)")} RLIKE '${TRACKING_RE}'))), '&')`,
+    why:
+      'a query string without tracking parameters, the rest sorted (byte order) and joined by &: ' +
+      'list functions and lambdas are spelled differently.',
+  },
+  {
+    name: 'amount_text',
+    params: [{ name: 'amount', sparkType: 'DOUBLE' }],
+    sparkReturns: 'STRING',
+    // Cents by IEEE arithmetic (identical on both engines), printed as integers: CAST(double AS
+    // STRING) gives 12345678.9 on DuckDB and 1.23456789E7 on Spark.
+    duckdb: amountText('amount'),
+    spark: amountText('amount'),
+    why: 'doubles render differently as text; amounts are printed with two decimals from integer cents.',
+  },
 ];
+
+/** `12345678.90`; `-0.50`; `more than 10000000000000` above 10^13 (where cents stop being exact). */
+function amountText(a: string): string {
+  const hundred = 'CAST(100 AS DOUBLE)';
+  const cents = `floor(abs(${a}) * ${hundred} + CAST(0.5 AS DOUBLE))`;
+  const units = `floor(${cents} / ${hundred})`;
+  return `CASE WHEN abs(${a}) >= CAST(1e13 AS DOUBLE) THEN 'more than 10000000000000' ELSE concat(CASE WHEN ${a} < 0 THEN '-' ELSE '' END, CAST(CAST(${units} AS BIGINT) AS STRING), '.', lpad(CAST(CAST(${cents} - ${hundred} * ${units} AS BIGINT) AS STRING), 2, '0')) END`;
+}
 
 export function duckdbMacroStatements(): string[] {
   return MACROS.map(

@@ -35,14 +35,20 @@ export const JOBS: readonly JobDef[] = [
   },
   {
     name: 'price_trends',
-    description: 'Per product and category 7/30/90-day price statistics, all-time low and trend slope.',
+    description:
+      'Per product and category daily price aggregates, rolled up into 7/30/90-day statistics, all-time low and trend slope.',
     kind: 'aggregate',
     dependsOn: ['enrichment'],
+    // Today's deals only: the 89 days before come as their daily aggregates (one row per key and day).
     inputs: [
-      { view: 'enriched_deals', table: 'enriched_deals', days: { from: -89, to: 0 } },
+      { view: 'enriched_deals', table: 'enriched_deals', days: { from: 0, to: 0 } },
+      { view: 'daily_hist', table: 'price_daily', days: { from: -89, to: -1 } },
       { view: 'trends_prev', table: 'price_trends', days: { from: -1, to: -1 } },
     ],
-    outputs: [{ statement: 'price_trends', table: 'price_trends' }],
+    outputs: [
+      { statement: 'price_trends', table: 'price_trends' },
+      { statement: 'price_daily', table: 'price_daily' },
+    ],
     primaryOutput: 'price_trends',
     params: [],
     sqlFile: 'price_trends.sql',

@@ -40,6 +40,7 @@ import type {
   DqResult,
   EnrichedDeal,
   Feature,
+  PriceDaily,
   PriceTrend,
   Product,
   QuarantineRecord,
@@ -50,6 +51,7 @@ export type RawDealRecord = RecordOf<typeof RawDeal>;
 export type DealRecord = RecordOf<typeof Deal>;
 export type ProductRecord = RecordOf<typeof Product>;
 export type EnrichedDealRecord = RecordOf<typeof EnrichedDeal>;
+export type PriceDailyRecord = RecordOf<typeof PriceDaily>;
 export type PriceTrendRecord = RecordOf<typeof PriceTrend>;
 export type FeatureRecord = RecordOf<typeof Feature>;
 export type QuarantineEntry = RecordOf<typeof QuarantineRecord>;

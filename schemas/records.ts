@@ -62,8 +62,13 @@ export const Deal = defineRecord({
   description: 'Parsed, validated, deduplicated deals (one row per deal per 24 h).',
   key: ['deal_id'],
   fields: {
-    deal_id: field.string('Stable id: first 16 hex chars of md5(normalized url).', { maxLength: 16 }),
-    url: field.string('Normalized url (no query, fragment or trailing slash; lower-case host).'),
+    deal_id: field.string('Stable id: first 16 hex chars of md5(url) (the normalized url).', {
+      maxLength: 16,
+    }),
+    url: field.string(
+      'Normalized url the id is built from: https, ASCII lower-case host without www., path as published, query without tracking parameters in canonical order, no fragment.',
+    ),
+    link: field.string('The link as the feed published it (tracking suffixes included): the one to click.'),
     title: field.string('Product title with the offer text removed.', { text: true }),
     description: field.string('Plain-text summary (HTML stripped, entities decoded).', { text: true }),
     price: field.float64('Offer price in USD, per unit.', { gtZero: true }),
@@ -109,6 +114,40 @@ export const EnrichedDeal = defineRecord({
       oneOf: ['exact_title', 'model_key', 'none'],
     }),
     match_confidence: field.float64('Confidence of the match, 0..1.', { min: 0, max: 1 }),
+  },
+});
+
+/**
+ * One day's price observations of one product (or one category), summarized once so that the
+ * 7/30/90-day trends roll days up instead of rescanning 90 days of deals. Besides count, sum, sum
+ * of squares, min, max and last, it keeps the centred moments (Σ(p − p̄)², Σ(t − t̄)²,
+ * Σ(p − p̄)(t − t̄)) the rollup combines exactly (Chan et al.): variances from sums of squares
+ * cancel catastrophically for steady prices.
+ */
+export const PriceDaily = defineRecord({
+  name: 'price_daily',
+  description: 'Per product and per category daily price aggregates (the input of price_trends).',
+  key: ['scope', 'scope_key', 'day'],
+  fields: {
+    scope: field.string('What the row describes.', { oneOf: ['product', 'category'] }),
+    scope_key: field.string('product_id or category name.'),
+    category: field.string(
+      'Category of the product (or the category itself); the greatest name seen that day.',
+    ),
+    day: field.date('Day (partition) of the observations.'),
+    obs: field.int64('Observations that day.', { min: 1 }),
+    price_sum: field.float64('Sum of the prices.'),
+    price_sum_sq: field.float64('Sum of the squared prices.'),
+    price_min: field.float64('Lowest price.'),
+    price_max: field.float64('Highest price.'),
+    price_m2: field.float64('Σ(price − mean)², the centred second moment.', { min: 0 }),
+    time_mean: field.float64('Mean observation time, days after the start of `day` (event_time based).'),
+    time_m2: field.float64('Σ(time − mean time)², days².', { min: 0 }),
+    price_time_m2: field.float64('Σ(price − mean)(time − mean time), USD·days.'),
+    first_seen_at: field.timestamp('Earliest observation time (event_time).'),
+    last_seen_at: field.timestamp('Latest observation time (event_time).'),
+    last_deal_id: field.string('Deal of the latest observation (ties: greatest deal id).'),
+    last_price: field.float64('Price of the latest observation (ties: greatest deal id, then lowest price).'),
   },
 });
 
@@ -253,6 +292,7 @@ export const RECORDS = {
   deals: Deal,
   products: Product,
   enriched_deals: EnrichedDeal,
+  price_daily: PriceDaily,
   price_trends: PriceTrend,
   features: Feature,
   quarantine: QuarantineRecord,

@@ -25,6 +25,7 @@ import {
 const deal = {
   deal_id: 'abcdef0123456789',
   url: 'https://dealnews.com/products/x/1.html',
+  link: 'https://www.dealnews.com/products/x/1.html?iref=rss-c142',
   title: 'Sony WH-1000XM5',
   description: 'Noise canceling headphones',
   price: 248,

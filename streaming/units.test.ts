@@ -16,6 +16,7 @@ import { TOPIC_DEFAULTS, Topics } from './topics.ts';
 const deal = {
   deal_id: '0123456789abcdef',
   url: 'https://example.com/d',
+  link: 'https://example.com/d?utm_source=test',
   title: 'Sony OK-2741 Headphones',
   description: '',
   price: 248,

@@ -6,7 +6,10 @@
 WITH src AS (
   SELECT
     r.*,
-    lower(trim(coalesce(r.price_text, ''))) AS pt
+    trim_spaces(coalesce(r.url, '')) AS url_t,
+    -- Every Unicode blank (no-break, thin, ideographic spaces…) counts as a space; only A-Z are
+    -- folded (Unicode lower-casing differs between the engines).
+    ascii_lower(trim(blanks_to_space(coalesce(r.price_text, '')))) AS pt
   FROM raw_deals r
   WHERE r.dt = CAST(:run_date AS DATE)
 ),
@@ -15,7 +18,7 @@ priced AS (
     s.*,
     CASE
       WHEN s.pt <> '' THEN s.pt
-      WHEN re_matches(lower(coalesce(s.title, '')), ' for [$][0-9]') THEN regexp_extract(lower(s.title), ' for ([$][0-9][0-9,]*([.][0-9]+)?)', 1)
+      WHEN re_matches(ascii_lower(coalesce(s.title, '')), ' for [$][0-9]') THEN regexp_extract(ascii_lower(s.title), ' for ([$][0-9][0-9,]*([.][0-9]+)?)', 1)
       ELSE NULL
     END AS price_src
   FROM src s
@@ -29,7 +32,11 @@ typed AS (
       ELSE NULL
     END AS price_kind,
     -- The title is lower-cased only where no price text exists (most rows have one).
-    CASE WHEN p.price_src IS NULL THEN lower(coalesce(p.title, '')) ELSE p.price_src END AS price_probe
+    CASE WHEN p.price_src IS NULL THEN ascii_lower(coalesce(p.title, '')) ELSE p.price_src END AS price_probe,
+    -- The url split into host, path and query (scheme, fragment and surrounding blanks dropped).
+    regexp_extract(p.url_t, '^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/?#]*)([^?#]*)', 2) AS url_host,
+    regexp_extract(p.url_t, '^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/?#]*)([^?#]*)', 3) AS url_path,
+    regexp_extract(p.url_t, '^[^?#]*[?]([^#]*)', 1) AS url_query
   FROM priced p
 ),
 valued AS (
@@ -42,11 +49,14 @@ valued AS (
           / NULLIF(TRY_CAST(regexp_extract(t.price_src, '^([0-9]+) for ', 1) AS DOUBLE), 0)
       ELSE NULL
     END AS price_value,
-    -- https://, no www., no query/fragment, no trailing slash or space, lower case. Three passes
-    -- without capture groups are cheaper than one with them (RE2 then needs its slow engine).
-    lower(concat('https://', regexp_replace(regexp_replace(
-      regexp_extract(coalesce(t.url, ''), '^ *([a-zA-Z]+://)?(www[.])?[^?#]*', 0),
-      '^ *([a-zA-Z]+://)?(www[.])?', ''), '[/ ]+$', ''))) AS norm_url
+    -- The deal's identity: https://, the host in ASCII lower case without www., the path as it
+    -- is (paths are case-sensitive) without trailing slashes, and the query without tracking
+    -- parameters, the rest in a canonical order (docs/nightly.md lists the parameters).
+    concat(
+      'https://',
+      regexp_replace(concat(regexp_replace(ascii_lower(t.url_host), '^www[.]', ''), t.url_path), '[/ ]+$', ''),
+      CASE WHEN coalesce(url_query_key(t.url_query), '') <> '' THEN concat('?', url_query_key(t.url_query)) ELSE '' END
+    ) AS norm_url
   FROM typed t
 )
 SELECT
@@ -55,7 +65,7 @@ SELECT
     -- "[^ ]" finds a non-blank character without copying the string as trim() would.
     WHEN v.url IS NULL OR NOT re_matches(v.url, '[^ ]') OR v.title IS NULL OR NOT re_matches(v.title, '[^ ]')
       OR v.raw_id IS NULL OR v.feed IS NULL OR v.seen_at IS NULL THEN 'missing_field'
-    WHEN v.expires_at IS NOT NULL AND v.expires_at <= v.seen_at THEN 'expired'
+    WHEN v.expires_at IS NOT NULL AND v.expires_at < v.seen_at THEN 'expired'
     WHEN v.price_kind IS NOT NULL AND v.price_value IS NULL THEN 'unparseable_price'
     WHEN v.price_kind IS NOT NULL AND v.price_value <= 0 THEN 'non_positive_price'
     WHEN v.price_kind IS NOT NULL AND v.price_value > CAST(:max_plausible_price AS DOUBLE) THEN 'implausible_price'
@@ -64,7 +74,7 @@ SELECT
     WHEN re_matches(v.price_probe, '^free( |$)') THEN 'non_positive_price'
     WHEN re_matches(v.price_probe, '([$][0-9][0-9,.]*|[0-9]+ *%) off') THEN 'discount_not_price'
     WHEN re_matches(v.price_probe, '(^|[ (])(from|starting at) [$][0-9]') THEN 'from_price'
-    WHEN lower(coalesce(v.deal_type, '')) = 'sale' THEN 'sale_without_price'
+    WHEN ascii_lower(coalesce(v.deal_type, '')) = 'sale' THEN 'sale_without_price'
     WHEN v.price_src IS NULL THEN 'missing_price'
     ELSE 'unparseable_price'
   END AS error_code
@@ -91,7 +101,7 @@ SELECT
     WHEN 'expired' THEN concat('offer expired at ', CAST(c.expires_at AS STRING), ' before it was seen')
     WHEN 'unparseable_price' THEN concat('cannot read a price from "', coalesce(c.price_src, ''), '"')
     WHEN 'non_positive_price' THEN concat('price "', coalesce(c.price_src, c.price_probe, ''), '" is not above zero')
-    WHEN 'implausible_price' THEN concat('price ', CAST(c.price_value AS STRING), ' is above the plausible maximum')
+    WHEN 'implausible_price' THEN concat('price ', amount_text(c.price_value), ' is above the plausible maximum')
     WHEN 'discount_not_price' THEN concat('"', c.price_probe, '" is a discount, not a price')
     WHEN 'from_price' THEN concat('"', c.price_probe, '" is a starting price of several products, not a price')
     WHEN 'sale_without_price' THEN 'store-wide sale without a single product price'
@@ -106,28 +116,40 @@ FROM classified c;
 -- @table winners
 -- The first sighting of each deal today (by time, then feed, then id), unless yesterday's deals
 -- already hold it within the dedupe window. The window sorts narrow rows only: no text.
+-- Yesterday's deals are reduced to their latest sighting per deal id and joined on the id alone:
+-- "some sighting within the window" holds exactly when the latest one is within it, and an
+-- equi-join stays a hash join (a time condition inside ON made it a nested-loop join: 30x slower).
+WITH firsts AS (
+  SELECT f.*
+  FROM (
+    SELECT
+      k._source_key,
+      k.deal_id,
+      k.norm_url,
+      k.price_value,
+      k.price_kind,
+      k.seen_at,
+      row_number() OVER (PARTITION BY k.deal_id ORDER BY k.seen_at ASC NULLS LAST, k.feed ASC NULLS LAST, k.raw_id ASC NULLS LAST) AS rn
+    FROM keyed k
+    WHERE k.error_code IS NULL
+  ) f
+  WHERE f.rn = 1
+),
+prev_latest AS (
+  SELECT p.deal_id, max(p.seen_at) AS last_seen_at
+  FROM deals_prev p
+  GROUP BY p.deal_id
+)
 SELECT
   w._source_key,
   w.deal_id,
   w.norm_url,
   w.price_value,
   w.price_kind
-FROM (
-  SELECT
-    k._source_key,
-    k.deal_id,
-    k.norm_url,
-    k.price_value,
-    k.price_kind,
-    row_number() OVER (PARTITION BY k.deal_id ORDER BY k.seen_at ASC NULLS LAST, k.feed ASC NULLS LAST, k.raw_id ASC NULLS LAST) AS rn,
-    CASE WHEN p.deal_id IS NULL THEN 0 ELSE 1 END AS seen_yesterday
-  FROM keyed k
-  LEFT JOIN deals_prev p
-    ON p.deal_id = k.deal_id
-    AND epoch_seconds(k.seen_at) - epoch_seconds(p.seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0
-  WHERE k.error_code IS NULL
-) w
-WHERE w.rn = 1 AND w.seen_yesterday = 0;
+FROM firsts w
+LEFT JOIN prev_latest pl ON pl.deal_id = w.deal_id
+WHERE pl.last_seen_at IS NULL
+  OR NOT (epoch_seconds(w.seen_at) - epoch_seconds(pl.last_seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0);
 
 -- @output deals
 WITH texts AS (
@@ -137,6 +159,7 @@ WITH texts AS (
     w.price_value,
     w.price_kind,
     r.title,
+    r.url AS link,
     -- Feeds escape HTML once or twice (&amp;lt;p&amp;gt;). One regex pass over the raw text removes
     -- tags in any of those spellings with the whitespace around them, whitespace runs, and &nbsp;;
     -- the entities left in the text are decoded after it, each only where present.
@@ -167,7 +190,7 @@ amp AS (
 described AS (
   SELECT
     a.*,
-    trim(
+    trim_spaces(
       CASE WHEN contains(a.s1, '&quot;') OR contains(a.s1, '&#39;') OR contains(a.s1, '&lt;') OR contains(a.s1, '&gt;') THEN
         replace(replace(replace(replace(a.s1, '&quot;', '"'), '&#39;', chr(39)), '&lt;', '<'), '&gt;', '>')
       ELSE a.s1 END
@@ -183,8 +206,9 @@ listed AS (
 SELECT
   d.deal_id,
   d.norm_url AS url,
+  trim_spaces(d.link) AS link,
   -- One pass each: the offer suffix goes from its first marker to the end; a "(was $…)" only where present.
-  trim(regexp_replace(
+  trim_spaces(regexp_replace(
     CASE WHEN contains(d.title, '(was') THEN re_replace_all(d.title, ' *[(]was [$][0-9][0-9,.]*[)]', '') ELSE d.title END,
     ' ((for|at) [$][0-9]|[+] free shipping).*$', ''
   )) AS title,

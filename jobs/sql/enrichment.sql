@@ -8,9 +8,10 @@ WITH k AS (
   SELECT
     d.deal_id,
     d.price,
+    -- Only A-Z are folded (Unicode lower-casing differs between the engines: Turkish dotted I).
     -- Every run of non-alphanumerics becomes one space; the pattern leaves a single space between
     -- words alone (no match there), which halves the cost of this pass over '[^a-z0-9]+'.
-    trim(re_replace_all(lower(d.title), ' *[^a-z0-9 ][^a-z0-9]*| {2,}', ' ')) AS title_key
+    trim(re_replace_all(ascii_lower(d.title), ' *[^a-z0-9 ][^a-z0-9]*| {2,}', ' ')) AS title_key
   FROM deals d
   WHERE d.dt = CAST(:run_date AS DATE)
 )
@@ -21,7 +22,7 @@ FROM k;
 
 -- @table product_keys
 WITH k AS (
-  SELECT p.*, trim(re_replace_all(lower(p.title), ' *[^a-z0-9 ][^a-z0-9]*| {2,}', ' ')) AS title_key
+  SELECT p.*, trim(re_replace_all(ascii_lower(p.title), ' *[^a-z0-9 ][^a-z0-9]*| {2,}', ' ')) AS title_key
   FROM products p
 )
 SELECT
@@ -77,6 +78,7 @@ WHERE c.rk = 1;
 SELECT
   d.deal_id,
   d.url,
+  d.link,
   d.title,
   d.description,
   d.price,

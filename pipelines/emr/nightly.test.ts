@@ -143,7 +143,14 @@ describe('runNightlyOnEmr (mocked AWS)', () => {
     ]);
     expect(new Ledger(lake).runs().find((r) => r.runId === runId)?.status).toBe('succeeded');
     const parts = glueMock.commandCalls(BatchCreatePartitionCommand).map((c) => c.args[0].input.TableName);
-    expect(parts).toEqual(['deals', 'quarantine', 'enriched_deals', 'price_trends', 'features']);
+    expect(parts).toEqual([
+      'deals',
+      'quarantine',
+      'enriched_deals',
+      'price_trends',
+      'price_daily',
+      'features',
+    ]);
     // Steps were submitted once, in dependency order, carrying runtime-resolved plans.
     const steps = emrMock.commandCalls(RunJobFlowCommand)[0]!.args[0].input.Steps ?? [];
     expect(steps.map((s) => s.Name)).toEqual(JOBS.map((j) => `${j} [${runId}]`));

@@ -15,11 +15,12 @@ const ctx = { config, runId: 'r1', date: '2026-11-22' };
 describe('EMR plans (inputs resolved by the runner at run time)', () => {
   it('names partition folders instead of files, one per day of the window', () => {
     const plan = emrPlanOf(jobByName('price_trends'), ctx);
-    const [enriched, prev] = plan.inputs;
-    expect(enriched?.files).toEqual([]);
-    expect(enriched?.locations).toHaveLength(90);
-    expect(enriched?.locations[0]).toBe('s3://bkt/lake/enriched_deals/dt=2026-08-25/');
-    expect(enriched?.locations.at(-1)).toBe('s3://bkt/lake/enriched_deals/dt=2026-11-22/');
+    const [enriched, daily, prev] = plan.inputs;
+    expect(enriched?.locations).toEqual(['s3://bkt/lake/enriched_deals/dt=2026-11-22/']);
+    expect(daily?.files).toEqual([]);
+    expect(daily?.locations).toHaveLength(89);
+    expect(daily?.locations[0]).toBe('s3://bkt/lake/price_daily/dt=2026-08-25/');
+    expect(daily?.locations.at(-1)).toBe('s3://bkt/lake/price_daily/dt=2026-11-21/');
     expect(prev?.locations).toEqual(['s3://bkt/lake/price_trends/dt=2026-11-21/']);
     const enrichment = emrPlanOf(jobByName('enrichment'), ctx);
     expect(enrichment.inputs.map((i) => i.locations)).toEqual([

@@ -32,7 +32,7 @@ function records(): RawDealRecord[] {
     extra(5, {
       title: 'Cable for $5',
       price_text: '$5',
-      url: 'http://www.dealnews.com/products/x/5.html/?a=b',
+      url: 'http://WWW.dealnews.com/products/x/5.html/?utm_source=rss&UTM_Medium=feed',
     }),
     extra(6, { title: 'Cable for $5', price_text: '$5', url: 'https://dealnews.com/products/x/5.html#c' }),
   ];

@@ -91,7 +91,7 @@ svc.describe('dealctl nightly --engine emr on moto', () => {
     ]);
     expect(
       requests.filter((q) => q.command === 'BatchCreatePartition').map((q) => q.input.TableName),
-    ).toEqual(['deals', 'quarantine', 'enriched_deals', 'price_trends', 'features']);
+    ).toEqual(['deals', 'quarantine', 'enriched_deals', 'price_trends', 'price_daily', 'features']);
     const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect(listed.KeyCount ?? 0).toBe(0);
     expect(new Ledger(new Lake(config().lake.root, { metaRoot: meta })).events()).toEqual([]);
@@ -157,7 +157,16 @@ svc.describe('dealctl nightly --engine emr on moto', () => {
     const tables =
       (await clients.glue.send(new GetTablesCommand({ DatabaseName: database }))).TableList ?? [];
     expect(tables.map((t) => t.Name).sort()).toEqual(
-      ['deals', 'enriched_deals', 'features', 'price_trends', 'products', 'quarantine', 'raw_deals'].sort(),
+      [
+        'deals',
+        'enriched_deals',
+        'features',
+        'price_daily',
+        'price_trends',
+        'products',
+        'quarantine',
+        'raw_deals',
+      ].sort(),
     );
     // The run ledger (local metaRoot of the s3:// lake): each step submitted, running, engine emr.
     const ledger = new Ledger(new Lake(config().lake.root, { metaRoot: meta }));

@@ -4,10 +4,13 @@
  * copied, the nightly pipeline runs every day on each engine through createEngine(), then every
  * output table is read back (with DuckDB, from both lakes) in a canonical order and compared:
  * strings, integers, dates and timestamps exactly, doubles to a relative tolerance of 1e-9, run
- * ids masked. A mismatch fails with the first differing rows, column by column.
+ * ids masked. A mismatch fails with the first differing rows, column by column. Each day also
+ * carries a batch of tricky raw deals (test/fixtures/tricky-deals.ts): real-feed text where the
+ * engines' string functions differ.
  */
 import { cpSync } from 'node:fs';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedSample } from '../../cli/commands/sample.ts';
 import { clockOf } from '../../core/clock.ts';
@@ -21,17 +24,16 @@ import { planJob } from '../../jobs/plan.ts';
 import { jobByName } from '../../jobs/registry.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { type RunSummary, runNightly } from '../../pipelines/nightly.ts';
+import { landRawDeals } from '../../samples/ingest.ts';
+import { FULL_SCAN_TRENDS } from '../fixtures/price-trends-full-scan.ts';
+import { trickyRawDeals } from '../fixtures/tricky-deals.ts';
 import { servicesFor } from '../services/index.js';
 import { readRows, type TempLake, tempLake } from '../support/lake.ts';
+import { diffTables, isFloating, type TableRows, TOL } from '../support/table-diff.ts';
 
 const END = '2026-11-22';
 const SAMPLE = { endDate: END, days: 3, rawDealsPerDay: 3000, products: 1500, seed: 7 };
 const DATES = [addDays(END, -2), addDays(END, -1), END];
-/**
- * Tolerance for DOUBLE columns: relative 1e-9, absolute 1e-9 near zero (aggregation order differs
- * between engines, and a difference of two equal means is 0 on one and 1e-14 on the other).
- */
-const TOL = 1e-9;
 const MASKED = new Set(['run_id']);
 
 /** Output tables, their files, and the columns that identify a row (canonical order). */
@@ -39,14 +41,10 @@ const TABLES: Record<string, { glob: string; key: string[] }> = {
   deals: { glob: 'deals/*/*.parquet', key: ['dt', 'deal_id'] },
   quarantine: { glob: 'quarantine/*/*/*.parquet', key: ['dt', 'step', 'source', 'source_row'] },
   enriched_deals: { glob: 'enriched_deals/*/*.parquet', key: ['dt', 'deal_id'] },
+  price_daily: { glob: 'price_daily/*/*.parquet', key: ['dt', 'scope', 'scope_key'] },
   price_trends: { glob: 'price_trends/*/*.parquet', key: ['dt', 'scope', 'scope_key'] },
   features: { glob: 'features/*/*.parquet', key: ['dt', 'deal_id'] },
 };
-
-interface TableRows {
-  readonly columns: { name: string; type: string }[];
-  readonly rows: Record<string, unknown>[];
-}
 
 async function readTable(root: string, table: string): Promise<TableRows> {
   const { glob, key } = TABLES[table]!;
@@ -61,83 +59,8 @@ async function readTable(root: string, table: string): Promise<TableRows> {
   return { columns, rows };
 }
 
-function isFloating(type: string): boolean {
-  return /^(DOUBLE|FLOAT|REAL)$/i.test(type);
-}
-
-function sameValue(a: unknown, b: unknown, floating: boolean): boolean {
-  if (floating && a !== null && b !== null) {
-    const x = Number(a);
-    const y = Number(b);
-    if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) && Number.isNaN(y);
-    return x === y || Math.abs(x - y) <= TOL * Math.max(1, Math.abs(x), Math.abs(y));
-  }
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/**
- * Null when both sides hold the same rows; else a readable report: row counts, keys present on
- * one side only, and the first differing rows with each differing column's two values.
- */
-function diffTables(
-  table: string,
-  key: readonly string[],
-  left: TableRows,
-  right: TableRows,
-  names: [string, string] = ['duckdb', 'spark'],
-  maxRows = 5,
-): string | null {
-  const lines: string[] = [];
-  const schema = (t: TableRows) => t.columns.map((c) => `${c.name} ${c.type}`).join(', ');
-  if (schema(left) !== schema(right)) {
-    lines.push(`  schemas differ:\n    ${names[0]}: ${schema(left)}\n    ${names[1]}: ${schema(right)}`);
-  }
-  const keyOf = (r: Record<string, unknown>) => key.map((k) => `${k}=${String(r[k])}`).join(', ');
-  const index = (rows: Record<string, unknown>[]) => {
-    const m = new Map<string, Record<string, unknown>>();
-    const seen = new Map<string, number>();
-    for (const r of rows) {
-      const k = keyOf(r);
-      const n = seen.get(k) ?? 0;
-      seen.set(k, n + 1);
-      m.set(n ? `${k} #${n + 1}` : k, r);
-    }
-    return m;
-  };
-  const a = index(left.rows);
-  const b = index(right.rows);
-  const onlyA = [...a.keys()].filter((k) => !b.has(k));
-  const onlyB = [...b.keys()].filter((k) => !a.has(k));
-  if (onlyA.length)
-    lines.push(`  ${onlyA.length} row(s) only in ${names[0]}, first: ${onlyA.slice(0, maxRows).join(' | ')}`);
-  if (onlyB.length)
-    lines.push(`  ${onlyB.length} row(s) only in ${names[1]}, first: ${onlyB.slice(0, maxRows).join(' | ')}`);
-  const floating = new Map(left.columns.map((c) => [c.name, isFloating(c.type)]));
-  const differing: string[] = [];
-  let count = 0;
-  for (const [k, ra] of a) {
-    const rb = b.get(k);
-    if (!rb) continue;
-    const cols = [...new Set([...Object.keys(ra), ...Object.keys(rb)])].filter(
-      (c) => !sameValue(ra[c], rb[c], floating.get(c) ?? false),
-    );
-    if (cols.length === 0) continue;
-    count++;
-    if (differing.length < maxRows) {
-      differing.push(
-        `  row (${k}):\n${cols
-          .map((c) => `    ${c}: ${names[0]} ${JSON.stringify(ra[c])} | ${names[1]} ${JSON.stringify(rb[c])}`)
-          .join('\n')}`,
-      );
-    }
-  }
-  if (count) lines.push(`  ${count} row(s) differ; first ${differing.length}:`, ...differing);
-  if (lines.length === 0) return null;
-  return [
-    `table ${table}: ${names[0]} has ${left.rows.length} rows, ${names[1]} has ${right.rows.length} rows`,
-    ...lines,
-  ].join('\n');
-}
+const sqlParquet = (root: string, glob: string) =>
+  `read_parquet(${sqlString(path.join(root, glob))}, hive_partitioning = true)`;
 
 function stepFacts(runs: RunSummary[]): Record<string, unknown>[] {
   return runs.flatMap((r) =>
@@ -231,6 +154,25 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
       isTty: false,
     });
     await seedSample(ctx(duck.lake), SAMPLE);
+    const db = await DuckDBInstance.create(':memory:');
+    try {
+      const conn = await db.connect();
+      const catalog = path.join(duck.lake.partitionDir('products'), '*.parquet');
+      const [product] = await readRows(
+        `SELECT title FROM read_parquet(${sqlString(catalog)}) ORDER BY product_id LIMIT 1`,
+      );
+      for (const [day, date] of DATES.entries())
+        await landRawDeals(
+          conn,
+          duck.lake,
+          date,
+          'tricky',
+          trickyRawDeals(date, day, String(product?.title)),
+        );
+      conn.closeSync();
+    } finally {
+      db.closeSync();
+    }
     cpSync(duck.root, spark.root, { recursive: true });
     const duckEngine = await createEngine('duckdb', duck.config);
     try {
@@ -276,6 +218,71 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
     const diff = diffTables(table, TABLES[table]!.key, left, right);
     if (diff) throw new Error(diff);
     console.log(`[parity] ${table}: ${left.rows.length} rows identical (doubles within ${TOL})`);
+  });
+
+  it.each(['duckdb', 'spark'] as const)('%s reads the tricky deals as a person would', async (which) => {
+    const root = which === 'duckdb' ? duck.root : spark.root;
+    const day = `deals/dt=${END}/*.parquet`;
+    const deals = await readRows(
+      `SELECT url, link, title, description, price FROM ${sqlParquet(root, day)} WHERE source = 'tricky-feed'`,
+    );
+    const prices = deals.map((d) => Number(d.price));
+    for (const p of [4, 5.25, 6, 1299.99, 7.77, 4.123456789012345, 1e-9, 10 / 3]) expect(prices).toContain(p);
+    const byLink = (link: string) => deals.find((d) => String(d.link) === link);
+    expect(byLink('https://WWW.Example.COM/Path/Item/?b=2&utm_source=rss&a=1#frag')?.url).toBe(
+      'https://example.com/Path/Item?a=1&b=2',
+    );
+    expect(byLink('https://example.com/path/item?a=1&b=2')?.url).toBe(
+      'https://example.com/path/item?a=1&b=2',
+    );
+    expect(byLink('http://www.example.com/Path/Item?a=1&fbclid=x&b=2')).toBeUndefined(); // same deal, later
+    expect(byLink('HTTPS://SHOP.EXAMPLE/UPPER?Z=1&a=2&ref=x&Ref=y&refx=keep')?.url).toBe(
+      'https://shop.example/UPPER?Z=1&a=2&refx=keep',
+    );
+    expect(byLink('https://İstanbul.example/İ/ı?utm_campaign=x&gclid=y')?.url).toBe(
+      'https://İstanbul.example/İ/ı',
+    );
+    expect(deals.find((d) => String(d.title).startsWith('Sony & Bose'))).toBeUndefined(); // titles keep entities
+    expect(deals.find((d) => d.title === 'Sony &amp; Bose Headphones')?.description).toBe(
+      `Sony & Bose 'quoted' "q", was $49.99`,
+    );
+    const quarantine = await readRows(
+      `SELECT error_code, message FROM ${sqlParquet(root, `quarantine/dt=${END}/*/*.parquet`)} WHERE record_id LIKE 'tricky-%' ORDER BY record_id`,
+    );
+    const messages = quarantine.map((q) => `${q.error_code}: ${q.message}`);
+    expect(messages).toContain('implausible_price: price 12345678.90 is above the plausible maximum');
+    expect(messages).toContain('implausible_price: price 123456.79 is above the plausible maximum');
+    expect(messages).toContain('expired: offer expired at 2026-11-22 11:59:59.877 before it was seen');
+    expect(messages).toContain('unparseable_price: cannot read a price from "$1e3"');
+    expect(messages).toContain(
+      'discount_not_price: "ΣΟΦΙΑ İstanbul up to 40% off" is a discount, not a price',
+    );
+  });
+
+  it('spark: the incremental price_trends equals the full 90-day rescan it replaced', async () => {
+    const plan = planJob(FULL_SCAN_TRENDS, {
+      lake: spark.lake,
+      config: spark.config,
+      runId: 'parity-full-scan',
+      runDate: END,
+    });
+    await sparkEngine.run(plan);
+    const read = async (glob: string): Promise<TableRows> => {
+      const src = `read_parquet(${sqlString(glob)})`;
+      const columns = (await readRows(`DESCRIBE SELECT * FROM ${src}`)).map((r) => ({
+        name: String(r.column_name),
+        type: String(r.column_type),
+      }));
+      return { columns, rows: await readRows(`SELECT * FROM ${src} ORDER BY scope, scope_key`) };
+    };
+    const reference = await read(path.join(plan.outputs[0]!.stagingDir, '*.parquet'));
+    const incremental = await read(path.join(spark.lake.partitionDir('price_trends', END), '*.parquet'));
+    expect(reference.rows.length).toBeGreaterThan(0);
+    const diff = diffTables('price_trends', ['scope', 'scope_key'], reference, incremental, [
+      'full rescan',
+      'incremental',
+    ]);
+    if (diff) throw new Error(diff);
   });
 
   it("reports a failing statement with Spark's message, and the driver keeps serving", async () => {

@@ -117,6 +117,7 @@ svc.describe('streaming dead letters (real Kafka)', () => {
     const deal = (n: number): DealRecord => ({
       deal_id: `d${n}`.padEnd(16, '0'),
       url: `https://example.com/${n}`,
+      link: `https://example.com/${n}`,
       title: `Acme Gadget G${n}`,
       description: '',
       price: 10,
