@@ -1,10 +1,12 @@
 /** What every phase gets: the state store, the operational options, and output channels. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
-import { DealFinderError } from '../core/errors.ts';
-import { type ChromaSource, openSource } from './source.ts';
+import type { ErrorDetails } from '../core/errors.ts';
+import type { RetryPolicy } from '../core/retry.ts';
+import { MigrationGateError, MigrationOrderError } from './errors.ts';
+import { type ChromaSource, openSource } from './source/index.ts';
 import type { Phase, StateStore } from './state.ts';
-import { DEFAULT_RETRY, OpenSearch, type RetryPolicy } from './target.ts';
+import { DEFAULT_RETRY, OpenSearch } from './target.ts';
 
 export interface RunOptions {
   /** Bulk requests in flight at most (the loader lowers it on 429/5xx and raises it back). */
@@ -125,22 +127,20 @@ export function targetOf(ctx: PhaseContext): OpenSearch {
 }
 
 export function requireDone(ctx: PhaseContext, phase: Phase, before: Phase | 'shadow-mode'): void {
-  if (!ctx.store.isDone(phase))
-    throw new DealFinderError('migration-gate-failed', `${before} needs ${phase} to be done first`, {
-      hint: `run \`dealctl migrate ${phase}\` (or \`dealctl migrate run\`)`,
-    });
+  if (!ctx.store.isDone(phase)) throw new MigrationOrderError(before, phase);
 }
 
-export function gateFailed(
+export function gateFailed<D extends ErrorDetails = Readonly<Record<never, never>>>(
   phase: Phase,
   message: string,
-  details: Record<string, unknown> = {},
-): DealFinderError {
-  return new DealFinderError('migration-gate-failed', `${phase} gate failed: ${message}`, {
-    hint: 'see `dealctl migrate status` and the phase report in the state directory; fix, then rerun the phase',
+  details?: D,
+): MigrationGateError<D> {
+  return new MigrationGateError(
+    phase,
+    `${phase} gate failed: ${message}`,
+    'see `dealctl migrate status` and the phase report in the state directory; fix, then rerun the phase',
     details,
-    exitCode: 3,
-  });
+  );
 }
 
 export const fmt = (n: number) => n.toLocaleString('en-US');

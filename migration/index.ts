@@ -18,7 +18,7 @@ export { BatchFiles } from './parquet.ts';
 export { distance, parsePrice, sameBits, type VectorRow, validateRow } from './records.ts';
 export { runAll, runPhase } from './runbook.ts';
 export { SmileWriter, smileBulkBody } from './smile.ts';
-export { type ChromaSource, openSource, type SourceSpec, spaceOf } from './source.ts';
+export { type ChromaSource, openSource, type SourceSpec, spaceOf } from './source/index.ts';
 export {
   type MigrationParams,
   type MigrationState,

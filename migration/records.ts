@@ -1,6 +1,6 @@
 /** Record-level rules of the migration: validation/quarantine, price parsing, vector helpers. */
 import type { RecordOf, VectorQuarantineCode, VectorQuarantineRecord } from '../schemas/index.ts';
-import type { SpaceName } from './source.ts';
+import type { SpaceName } from './source/index.ts';
 
 export type VectorQuarantineEntry = RecordOf<typeof VectorQuarantineRecord>;
 

@@ -99,7 +99,7 @@ describe('bulkIndex against a throttling node', () => {
     });
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const os = new OpenSearch(url, { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 });
+    const os = new OpenSearch(url, { retries: 3, minDelayMs: 5, maxDelayMs: 20 });
     const doc = (id: string): VectorRow => ({
       id,
       document: null,
@@ -113,7 +113,7 @@ describe('bulkIndex against a throttling node', () => {
       os,
       'idx',
       [doc('a'), doc('b'), doc('c')],
-      { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+      { retries: 3, minDelayMs: 5, maxDelayMs: 20 },
       stats,
     );
     expect(r.indexed).toBe(2);
