@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { sqlString as sq } from '../core/sql.ts';
 import type { ExportRow, VectorRow } from './records.ts';
-
-const sq = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 function bytesOf(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
