@@ -11,6 +11,7 @@ export {
   type Progress,
   progressFactory,
   type RunOptions,
+  runOptionsOf,
 } from './context.ts';
 export { type ExportManifest, readExportManifest } from './export.ts';
 export { bulkIndex, docJson, vectorJson } from './load.ts';

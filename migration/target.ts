@@ -1,4 +1,5 @@
 /** The OpenSearch side: a small HTTP client with retries, the index definition, alias operations. */
+import { MIGRATION_DEFAULTS } from '../core/config/migration.ts';
 import {
   type ErrorDetails,
   HttpStatusError,
@@ -17,8 +18,8 @@ export type Engine = 'lucene' | 'faiss' | 'nmslib';
 /** Chroma distance → OpenSearch k-NN space type. */
 export const SPACE_TYPES: Record<SpaceName, string> = { l2: 'l2', cosine: 'cosinesimil', ip: 'innerproduct' };
 
-/** Retries of one OpenSearch request (the `migration.retry` config section's default). */
-export const DEFAULT_RETRY: RetryPolicy = { retries: 5, minDelayMs: 200, maxDelayMs: 10_000 };
+/** Retries of one OpenSearch request: the `migration.retry` config section's default. */
+export const DEFAULT_RETRY: RetryPolicy = MIGRATION_DEFAULTS.retry;
 
 export class OpenSearch {
   readonly url: string;
