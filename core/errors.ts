@@ -100,8 +100,15 @@ export interface DealFinderErrorOptions<D extends ErrorDetails> {
 
 function categoryOfExitCode(code: number | undefined): ExitCategory | undefined {
   if (code === undefined) return undefined;
-  const found = (Object.keys(EXIT_CODE_OF) as ExitCategory[]).find((c) => EXIT_CODE_OF[c] === code);
-  return found ?? 'failure';
+  const categories: readonly ExitCategory[] = [
+    'failure',
+    'usage',
+    'data-quality',
+    'missing-input',
+    'config',
+    'interrupted',
+  ];
+  return categories.find((c) => EXIT_CODE_OF[c] === code) ?? 'failure';
 }
 
 export class DealFinderError<D extends ErrorDetails = NoDetails> extends Error {
@@ -118,7 +125,8 @@ export class DealFinderError<D extends ErrorDetails = NoDetails> extends Error {
     this.hint = options.hint;
     this.retryable = options.retryable ?? false;
     this.category = options.category ?? categoryOfExitCode(options.exitCode) ?? 'failure';
-    this.details = Object.freeze({ ...(options.details ?? {}) }) as Readonly<D>;
+    // Without details only when the class has none (D = NoDetails): the empty object is a D then.
+    this.details = Object.freeze(options.details ?? ({} as D));
   }
 
   /** The process exit code of this error's category. */

@@ -217,13 +217,15 @@ export function vectorFieldOf(mapping: Record<string, unknown>): {
   engine: string | null;
   spaceType: string | null;
 } {
-  const props = (mapping.properties ?? {}) as Record<string, Record<string, unknown>>;
-  const e = props.embedding;
-  const method = (e?.method ?? {}) as Record<string, unknown>;
+  const record = (v: unknown): Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v)) : {};
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const e = record(record(mapping.properties).embedding);
+  const method = record(e.method);
   return {
-    dimension: typeof e?.dimension === 'number' ? e.dimension : null,
-    engine: (method.engine as string | undefined) ?? null,
-    spaceType: (method.space_type as string | undefined) ?? (e?.space_type as string | undefined) ?? null,
+    dimension: typeof e.dimension === 'number' ? e.dimension : null,
+    engine: text(method.engine),
+    spaceType: text(method.space_type) ?? text(e.space_type),
   };
 }
 
