@@ -118,7 +118,7 @@ function defaultWarning(w: ConfigWarning): void {
 function configErrorOf(problems: readonly ConfigProblem[]): ConfigError {
   const shown = problems.map((p) => {
     const where =
-      p.source && p.source.startsWith('DEALFINDER_')
+      p.source?.startsWith('DEALFINDER_')
         ? `${p.source} (${p.path})`
         : p.path || p.source || '(root)';
     return `${where}: ${p.message}`;
