@@ -119,16 +119,20 @@ export function joinKey(...parts: string[]): string {
 
 /** Name of an SDK error (`NoSuchKey`, `ThrottlingException`, …), or ''. */
 export function awsErrorName(error: unknown): string {
-  if (error && typeof error === 'object') {
-    const e = error as { name?: unknown; Code?: unknown; code?: unknown };
-    for (const v of [e.name, e.Code, e.code]) if (typeof v === 'string' && v) return v;
+  if (typeof error !== 'object' || error === null) return '';
+  for (const key of ['name', 'Code', 'code']) {
+    const v: unknown = Reflect.get(error, key);
+    if (typeof v === 'string' && v) return v;
   }
   return '';
 }
 
+/** The HTTP status of an SDK error (`$metadata.httpStatusCode`), or undefined. */
 export function httpStatusOf(error: unknown): number | undefined {
-  const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  return meta?.httpStatusCode;
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return undefined;
+  const meta: unknown = error.$metadata;
+  if (typeof meta !== 'object' || meta === null || !('httpStatusCode' in meta)) return undefined;
+  return typeof meta.httpStatusCode === 'number' ? meta.httpStatusCode : undefined;
 }
 
 const THROTTLING = new Set([

@@ -12,6 +12,7 @@ import {
   type RecordDef,
 } from '../schemas/index.ts';
 import type { Clock } from './clock.ts';
+import { DateRangeTooLongError, InvalidDateError } from './errors.ts';
 
 export interface TableDef {
   readonly name: string;
@@ -51,7 +52,7 @@ export function assertDate(date: string): string {
     Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ||
     new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date
   ) {
-    throw new Error(`not a calendar date (YYYY-MM-DD): ${date}`);
+    throw new InvalidDateError(date);
   }
   return date;
 }
@@ -67,12 +68,15 @@ export function yesterdayUtc(clock: Clock): string {
   return addDays(clock.todayUtc(), -1);
 }
 
+/** The longest date range processed in one go: 10 years of days. */
+export const MAX_RANGE_DAYS = 3660;
+
+/** Every date from `from` to `to`, both included (empty when `to` is before `from`). */
 export function dateRange(from: string, to: string): string[] {
+  const days = (Date.parse(assertDate(to)) - Date.parse(assertDate(from))) / 86_400_000 + 1;
+  if (days > MAX_RANGE_DAYS) throw new DateRangeTooLongError(from, to, MAX_RANGE_DAYS);
   const out: string[] = [];
-  for (let d = assertDate(from); d <= assertDate(to); d = addDays(d, 1)) {
-    out.push(d);
-    if (out.length > 3660) throw new Error('date range longer than 10 years');
-  }
+  for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
   return out;
 }
 

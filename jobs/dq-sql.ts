@@ -1,3 +1,4 @@
+import { sqlStrings } from '../core/sql.ts';
 import type { FieldSpec, RecordDef } from '../schemas/index.ts';
 
 /** Column whose maximum tells how fresh a table is. */
@@ -17,8 +18,7 @@ function constraintOf(name: string, spec: FieldSpec): string | undefined {
   if (spec.gtZero) checks.push(`${name} > 0`);
   if (spec.min !== undefined) checks.push(`${name} >= ${spec.min}`);
   if (spec.max !== undefined) checks.push(`${name} <= ${spec.max}`);
-  if (spec.oneOf)
-    checks.push(`${name} IN (${spec.oneOf.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ')})`);
+  if (spec.oneOf) checks.push(`${name} IN (${sqlStrings(spec.oneOf)})`);
   if (spec.maxLength !== undefined) checks.push(`length(${name}) <= ${spec.maxLength}`);
   if (checks.length === 0) return undefined;
   return `(${name} IS NULL OR (${checks.join(' AND ')}))`;

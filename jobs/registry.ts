@@ -1,3 +1,4 @@
+import { UnknownJobError } from '../core/errors.ts';
 import type { JobDef } from './job.ts';
 
 /** The nightly jobs, in dependency order. */
@@ -71,7 +72,11 @@ export const JOBS: readonly JobDef[] = [
 
 export function jobByName(name: string): JobDef {
   const job = JOBS.find((j) => j.name === name);
-  if (!job) throw new Error(`unknown job ${name}; jobs: ${JOBS.map((j) => j.name).join(', ')}`);
+  if (!job)
+    throw new UnknownJobError(
+      name,
+      JOBS.map((j) => j.name),
+    );
   return job;
 }
 

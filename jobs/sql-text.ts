@@ -40,10 +40,8 @@ export function rewriteParams(sql: string, replace: (name: string) => string): s
   return out;
 }
 
-/** A SQL string literal. */
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
+/** SQL quoting lives in core/sql.ts (re-exported for the jobs' callers). */
+export { sqlString } from '../core/sql.ts';
 
 /** The SQL with every string literal's content blanked (for syntax checks that must ignore data). */
 export function withoutStrings(sql: string): string {

@@ -3,7 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fmt, type PhaseContext, readChunkOf, sourceOf } from './context.ts';
 import { firstNonFinite, isZeroVector } from './records.ts';
-import { isHttpLocation, readInOrder, type SpaceName, spaceOf } from './source.ts';
+import { isHttpLocation, readInOrder, type SpaceName, spaceOf } from './source/index.ts';
 import { writeFileAtomic } from './state.ts';
 import { refuse } from './target.ts';
 

@@ -1,10 +1,13 @@
 /** What every phase gets: the state store, the operational options, and output channels. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
-import { DealFinderError } from '../core/errors.ts';
-import { type ChromaSource, openSource } from './source.ts';
+import { MIGRATION_DEFAULTS, type MigrationConfig } from '../core/config/migration.ts';
+import type { ErrorDetails } from '../core/errors.ts';
+import type { RetryPolicy } from '../core/retry.ts';
+import { MigrationGateError, MigrationOrderError } from './errors.ts';
+import { type ChromaSource, openSource } from './source/index.ts';
 import type { Phase, StateStore } from './state.ts';
-import { DEFAULT_RETRY, OpenSearch, type RetryPolicy } from './target.ts';
+import { OpenSearch } from './target.ts';
 
 export interface RunOptions {
   /** Bulk requests in flight at most (the loader lowers it on 429/5xx and raises it back). */
@@ -31,23 +34,30 @@ export interface RunOptions {
   readonly s3?: S3Client | undefined;
 }
 
-export const DEFAULT_OPTIONS: Omit<RunOptions, 'flagFile'> = {
-  concurrency: 2,
-  readers: 2,
-  retry: DEFAULT_RETRY,
-  recallMin: 0.95,
-  probes: 50,
-  k: 10,
-  efSearch: 100,
-  sampleSize: 200,
-  maxQuarantineRate: 0.05,
-  shadowQueries: 100,
-  shadowSeconds: 60,
-  yes: false,
-  minAgeHours: 168,
-  seed: 42,
-  force: false,
-};
+/** The run options a `migration` config section gives (the CLI's flags override them). */
+export function runOptionsOf(section: MigrationConfig): Omit<RunOptions, 'flagFile'> {
+  return {
+    concurrency: section.concurrency,
+    readers: section.readers,
+    retry: section.retry,
+    recallMin: section.recallMin,
+    probes: section.probes,
+    k: section.k,
+    efSearch: section.efSearch,
+    sampleSize: section.sampleSize,
+    maxQuarantineRate: section.maxQuarantineRate,
+    shadowQueries: section.shadowQueries,
+    shadowSeconds: section.shadowSeconds,
+    yes: false,
+    minAgeHours: section.minAgeHours,
+    seed: section.seed,
+    force: false,
+    python: section.python,
+  };
+}
+
+/** The defaults of the `migration` config section as run options. */
+export const DEFAULT_OPTIONS: Omit<RunOptions, 'flagFile'> = runOptionsOf(MIGRATION_DEFAULTS);
 
 export interface Progress {
   update(done: number, payload?: Record<string, unknown>): void;
@@ -125,22 +135,20 @@ export function targetOf(ctx: PhaseContext): OpenSearch {
 }
 
 export function requireDone(ctx: PhaseContext, phase: Phase, before: Phase | 'shadow-mode'): void {
-  if (!ctx.store.isDone(phase))
-    throw new DealFinderError('migration-gate-failed', `${before} needs ${phase} to be done first`, {
-      hint: `run \`dealctl migrate ${phase}\` (or \`dealctl migrate run\`)`,
-    });
+  if (!ctx.store.isDone(phase)) throw new MigrationOrderError(before, phase);
 }
 
-export function gateFailed(
+export function gateFailed<D extends ErrorDetails = Readonly<Record<never, never>>>(
   phase: Phase,
   message: string,
-  details: Record<string, unknown> = {},
-): DealFinderError {
-  return new DealFinderError('migration-gate-failed', `${phase} gate failed: ${message}`, {
-    hint: 'see `dealctl migrate status` and the phase report in the state directory; fix, then rerun the phase',
+  details?: D,
+): MigrationGateError<D> {
+  return new MigrationGateError(
+    phase,
+    `${phase} gate failed: ${message}`,
+    'see `dealctl migrate status` and the phase report in the state directory; fix, then rerun the phase',
     details,
-    exitCode: 3,
-  });
+  );
 }
 
 export const fmt = (n: number) => n.toLocaleString('en-US');

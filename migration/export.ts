@@ -5,7 +5,7 @@ import { crashPoint } from '../core/lake.ts';
 import { fmt, gateFailed, type PhaseContext, readChunkOf, requireDone, sourceOf } from './context.ts';
 import { BatchFiles, sha256File } from './parquet.ts';
 import type { ExportRow } from './records.ts';
-import { type ChromaSource, readInOrder } from './source.ts';
+import { type ChromaSource, readInOrder } from './source/index.ts';
 import { Staging } from './staging.ts';
 import { readJson, writeFileAtomic } from './state.ts';
 

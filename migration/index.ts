@@ -11,6 +11,7 @@ export {
   type Progress,
   progressFactory,
   type RunOptions,
+  runOptionsOf,
 } from './context.ts';
 export { type ExportManifest, readExportManifest } from './export.ts';
 export { bulkIndex, docJson, vectorJson } from './load.ts';
@@ -18,7 +19,7 @@ export { BatchFiles } from './parquet.ts';
 export { distance, parsePrice, sameBits, type VectorRow, validateRow } from './records.ts';
 export { runAll, runPhase } from './runbook.ts';
 export { SmileWriter, smileBulkBody } from './smile.ts';
-export { type ChromaSource, openSource, type SourceSpec, spaceOf } from './source.ts';
+export { type ChromaSource, openSource, type SourceSpec, spaceOf } from './source/index.ts';
 export {
   type MigrationParams,
   type MigrationState,

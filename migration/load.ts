@@ -6,16 +6,19 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { DealFinderError, isRetryableStatus } from '../core/errors.ts';
 import { crashPoint } from '../core/lake.ts';
+import { type RetryPolicy, retry } from '../core/retry.ts';
 import { ProductVector } from '../schemas/index.ts';
 import { fmt, gateFailed, type PhaseContext, requireDone, targetOf } from './context.ts';
+import { documentIdProblem } from './errors.ts';
 import { batchName } from './export.ts';
 import { BatchFiles } from './parquet.ts';
 import type { VectorRow } from './records.ts';
 import { SmileWriter, smileBulkBody } from './smile.ts';
 import { Staging } from './staging.ts';
 import { readJson, writeFileAtomic } from './state.ts';
-import { type BulkFormat, backoffMs, type OpenSearch, type RetryPolicy, sleep } from './target.ts';
+import type { BulkFormat, OpenSearch } from './target.ts';
 import { readTransformManifest } from './transform.ts';
 
 export interface ItemFailure {
@@ -69,10 +72,22 @@ export interface BulkStats {
   pressure: number;
 }
 
+/** Items the bulk API answered with 429/5xx: sent again alone, with backoff (retryable). */
+class ItemsPushedBack extends DealFinderError<{ readonly items: readonly ItemFailure[] }> {
+  constructor(items: readonly ItemFailure[]) {
+    super('service-unavailable', `${items.length} bulk item(s) pushed back (429/5xx)`, {
+      retryable: true,
+      hint: 'OpenSearch is overloaded; lower --concurrency',
+      details: { items },
+    });
+  }
+}
+
 /**
  * Sends docs with the bulk API until every item is indexed or permanently failed. The whole
  * request is retried by the client on 429/5xx/network errors; items rejected with 429/5xx are
- * re-sent alone with backoff; other item errors (mapping, parsing) are returned as failures.
+ * re-sent alone with backoff (the policy's retries); other item errors (mapping, parsing) and
+ * ids OpenSearch would refuse (> 512 bytes, which fail the whole request) are returned as failures.
  */
 export async function bulkIndex(
   os: OpenSearch,
@@ -83,12 +98,19 @@ export async function bulkIndex(
   format: BulkFormat = 'json',
   writer?: SmileWriter,
 ): Promise<{ indexed: number; failed: ItemFailure[] }> {
-  let pending = docs;
   let indexed = 0;
   const failed: ItemFailure[] = [];
+  const sendable: VectorRow[] = [];
+  for (const d of docs) {
+    const problem = documentIdProblem(d.id);
+    if (problem) failed.push({ id: d.id, status: 400, type: 'id_too_long', reason: problem });
+    else sendable.push(d);
+  }
+  let pending: readonly VectorRow[] = sendable;
   const action = (id: string) =>
     `{"index":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}\n`;
-  for (let attempt = 1; pending.length; attempt++) {
+  const send = async (): Promise<void> => {
+    if (pending.length === 0) return;
     const body =
       format === 'smile'
         ? smileBulkBody(index, pending, writer)
@@ -104,28 +126,43 @@ export async function bulkIndex(
     if (os.retries > before) stats.pressure++;
     if (!res.body.errors) {
       indexed += pending.length;
-      break;
+      pending = [];
+      return;
     }
     const again: VectorRow[] = [];
+    const pushedBack: ItemFailure[] = [];
     res.body.items.forEach((item, i) => {
       const r = item.index;
-      const doc = pending[i] as VectorRow;
+      const doc = pending[i];
+      if (!doc) return;
+      const failure = {
+        id: doc.id,
+        status: r.status,
+        type: r.error?.type ?? 'unknown',
+        reason: (r.error?.reason ?? '').slice(0, 500),
+      };
       if (r.status < 300) indexed++;
-      else if ((r.status === 429 || r.status >= 500) && attempt < policy.attempts) again.push(doc);
-      else
-        failed.push({
-          id: doc.id,
-          status: r.status,
-          type: r.error?.type ?? 'unknown',
-          reason: (r.error?.reason ?? '').slice(0, 500),
-        });
+      else if (isRetryableStatus(r.status)) {
+        again.push(doc);
+        pushedBack.push(failure);
+      } else failed.push(failure);
     });
-    if (again.length) {
-      stats.itemRetries += again.length;
-      stats.pressure++;
-      await sleep(backoffMs(attempt, policy));
-    }
     pending = again;
+    if (again.length) throw new ItemsPushedBack(pushedBack);
+  };
+  try {
+    await retry(send, policy, {
+      shouldRetry: (error) => error instanceof ItemsPushedBack,
+      onRetry: (error) => {
+        if (!(error instanceof ItemsPushedBack)) return;
+        stats.itemRetries += error.details.items.length;
+        stats.pressure++;
+      },
+    });
+  } catch (error) {
+    // Retries used up: what is still pushed back failed permanently.
+    if (!(error instanceof ItemsPushedBack)) throw error;
+    failed.push(...error.details.items);
   }
   return { indexed, failed };
 }

@@ -16,6 +16,7 @@ import {
   DuckDBInstance,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { sqlString as sq } from '../core/sql.ts';
 import {
   ProductVector,
   type RecordDef,
@@ -26,8 +27,6 @@ import {
   VectorExport,
 } from '../schemas/index.ts';
 import type { ExportRow, VectorRow } from './records.ts';
-
-const sq = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 function bytesOf(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { vectorJson } from './load.ts';
 import { distance, type ExportRow, parsePrice, sameBits, validateRow } from './records.ts';
-import { spaceOf } from './source.ts';
+import { spaceOf } from './source/index.ts';
 
 const ctx = { migrationId: 'm', source: 's', batch: 1, sourceRow: 0, dimension: 3, space: 'cosine' as const };
 const row = (over: Partial<ExportRow> = {}): ExportRow => {

@@ -7,7 +7,7 @@ import type {
   VectorQuarantineCode,
   VectorQuarantineRecord,
 } from '../schemas/index.ts';
-import type { SpaceName } from './source.ts';
+import type { SpaceName } from './source/index.ts';
 
 export type VectorQuarantineEntry = RecordOf<typeof VectorQuarantineRecord>;
 

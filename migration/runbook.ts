@@ -1,5 +1,5 @@
 /** Runs phases with state bookkeeping; `run` goes through them and stops at the first failed gate. */
-import { DealFinderError } from '../core/errors.ts';
+import { DealFinderError, UsageError } from '../core/errors.ts';
 import { assess } from './assess.ts';
 import type { PhaseContext } from './context.ts';
 import { exportPhase } from './export.ts';
@@ -35,7 +35,7 @@ const SKIP_WHEN_DONE: ReadonlySet<Phase> = new Set([
 ]);
 
 export async function runPhase(ctx: PhaseContext, phase: Phase): Promise<Record<string, unknown>> {
-  ctx.store.lock();
+  await ctx.store.lock();
   ctx.print(`== ${phase} ==`);
   ctx.store.begin(phase);
   try {
@@ -53,7 +53,7 @@ export async function runPhase(ctx: PhaseContext, phase: Phase): Promise<Record<
 export async function runAll(ctx: PhaseContext, until: Phase = 'cutover'): Promise<Phase[]> {
   const ran: Phase[] = [];
   const last = RUN_PHASES.indexOf(until);
-  if (last < 0) throw new DealFinderError('usage', `--until must be one of ${RUN_PHASES.join(', ')}`);
+  if (last < 0) throw new UsageError(`--until must be one of ${RUN_PHASES.join(', ')}`);
   for (const phase of RUN_PHASES.slice(0, last + 1)) {
     if (!ctx.opts.force && SKIP_WHEN_DONE.has(phase) && ctx.store.isDone(phase)) {
       ctx.print(`== ${phase} == already done (${ctx.store.phase(phase)?.endedAt})`);

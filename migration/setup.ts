@@ -1,5 +1,4 @@
 /** Phase 2: the versioned target index behind the alias, with bulk-load settings. */
-import { DealFinderError } from '../core/errors.ts';
 import { type PhaseContext, requireDone, targetOf } from './context.ts';
 import { indexBody, refuse, SPACE_TYPES, vectorFieldOf } from './target.ts';
 
@@ -60,10 +59,11 @@ export async function setupTarget(ctx: PhaseContext): Promise<Record<string, unk
   if (await os.exists(index)) {
     const f = vectorFieldOf(await os.mapping(index));
     if (f.dimension !== dimension || f.engine !== params.target.engine || f.spaceType !== SPACE_TYPES[space])
-      throw new DealFinderError(
-        f.dimension !== dimension ? 'migration-dimension-mismatch' : 'migration-refused',
+      throw refuse(
         `index ${index} exists with dimension ${f.dimension}, engine ${f.engine}, space ${f.spaceType}; expected ${dimension}, ${params.target.engine}, ${SPACE_TYPES[space]}`,
-        { hint: `delete ${index} if it is a leftover, or use another --alias`, exitCode: 4 },
+        `delete ${index} if it is a leftover, or use another --alias`,
+        { index, found: f },
+        f.dimension !== dimension ? 'migration-dimension-mismatch' : 'migration-refused',
       );
     ctx.print(`Index ${index} already exists with the right mapping: kept`);
   } else {

@@ -17,8 +17,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { awsErrorName, httpStatusOf, joinKey, parseS3Uri, s3Uri } from '../core/aws.ts';
-import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
+import { AwsRequestError, ConfigError, DealFinderError, messageOf } from '../core/errors.ts';
 import type { PhaseContext } from './context.ts';
+import { MigrationGateError, MigrationRefusedError } from './errors.ts';
 import { sha256File } from './parquet.ts';
 
 export type StagedKind = 'export' | 'transformed';
@@ -58,10 +59,10 @@ export class Staging {
   private get s3(): S3Client {
     const c = this.ctx.opts.s3;
     if (!c)
-      throw new DealFinderError('usage', 'an s3:// staging location needs an S3 client', {
-        hint: 'configure `aws` (region, endpoint) in the config; the CLI builds the client from it',
-        exitCode: EXIT_CODES.usage,
-      });
+      throw new ConfigError(
+        'an s3:// staging location needs an S3 client',
+        'configure `aws` (region, endpoint) in the config; the CLI builds the client from it',
+      );
     return c;
   }
 
@@ -71,15 +72,10 @@ export class Staging {
 
   private failure(what: string, error: unknown): DealFinderError {
     if (error instanceof DealFinderError) return error;
-    return new DealFinderError(
-      'aws-request-failed',
-      `S3 ${what} failed: ${awsErrorName(error) || (error as Error).message}`,
-      {
-        hint: 'check the staging bucket, the aws endpoint/region in the config and the credentials; then rerun the phase (it resumes)',
-        retryable: true,
-        cause: error,
-      },
-    );
+    return new AwsRequestError(`S3 ${what} failed: ${awsErrorName(error) || messageOf(error)}`, {
+      hint: 'check the staging bucket, the aws endpoint/region in the config and the credentials; then rerun the phase (it resumes)',
+      cause: error,
+    });
   }
 
   /** Refuses early when the bucket cannot be reached (before anything is exported). */
@@ -89,14 +85,10 @@ export class Staging {
       await this.s3.send(new HeadBucketCommand({ Bucket: this.remote.bucket }));
     } catch (error) {
       const status = httpStatusOf(error);
-      throw new DealFinderError(
-        'migration-refused',
-        `staging bucket ${this.remote.bucket} is not usable (${awsErrorName(error) || status || (error as Error).message})`,
-        {
-          hint: 'create the bucket or fix --staging; check the aws endpoint and credentials in the config',
-          exitCode: EXIT_CODES.input,
-          cause: error,
-        },
+      throw new MigrationRefusedError(
+        `staging bucket ${this.remote.bucket} is not usable (${awsErrorName(error) || status || messageOf(error)})`,
+        'create the bucket or fix --staging; check the aws endpoint and credentials in the config',
+        { cause: error, details: { bucket: this.remote.bucket } },
       );
     }
   }
@@ -198,17 +190,14 @@ export class Staging {
   }
 }
 
-function changed(kind: StagedKind, f: StagedFile, where: string): DealFinderError {
-  return new DealFinderError(
-    'migration-gate-failed',
+/** A staged file that is not what its manifest recorded: the phase that reads it stops. */
+function changed(kind: StagedKind, f: StagedFile, where: string) {
+  return new MigrationGateError(
+    kind === 'export' ? 'transform' : 'load',
     `${where} is missing or its SHA-256 differs from the ${kind} manifest`,
-    {
-      hint:
-        kind === 'export'
-          ? 'rerun export (it re-exports from the first missing or changed file), then transform'
-          : 'rerun transform (it redoes batches whose output is missing or changed)',
-      exitCode: 3,
-      details: { file: f.file, expectedSha256: f.sha256 },
-    },
+    kind === 'export'
+      ? 'rerun export (it re-exports from the first missing or changed file), then transform'
+      : 'rerun transform (it redoes batches whose output is missing or changed)',
+    { file: f.file, expectedSha256: f.sha256 },
   );
 }

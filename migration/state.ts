@@ -1,7 +1,7 @@
 /**
  * The runbook's state directory: state.json (params, per-phase status and facts), written
  * atomically (tmp + fsync + rename) so a kill at any point leaves the last complete version,
- * and a lock file so two processes never run phases of the same migration at once.
+ * and a lock (proper-lockfile) so two processes never run phases of the same migration at once.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -12,11 +12,12 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
+import lockfile from 'proper-lockfile';
+import { DealFinderError } from '../core/errors.ts';
+import { MigrationBusyError, MigrationRefusedError } from './errors.ts';
 import type { BulkFormat, Engine } from './target.ts';
 
 export const PHASES = [
@@ -122,17 +123,29 @@ export function readJson<T>(file: string): T | null {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * The lock: proper-lockfile's mkdir lock on <state>/migration.lock, refreshed every second while
+ * held. A killed holder stops refreshing, so its lock goes stale after LOCK_STALE_MS and the next
+ * process takes it over (it waits that long at most); a live holder keeps it and the next process
+ * is refused with migration-busy.
+ */
+export const LOCK_STALE_MS = 5_000;
+
+function lockOptions(staleMs: number) {
+  // proper-lockfile: stale ≥ 2 s, refresh every 1 s (at most stale/2); waiting one stale period
+  // (plus a refresh) is enough to take over a dead holder's lock.
+  const stale = Math.max(2_000, staleMs);
+  return {
+    realpath: false,
+    stale,
+    update: 1_000,
+    retries: { retries: Math.ceil(stale / 1_000) + 1, factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
+  };
 }
 
 export class StateStore {
-  private locked = false;
+  private release: (() => Promise<void>) | undefined;
+  private compromised: Error | undefined;
 
   private constructor(
     readonly dir: string,
@@ -163,13 +176,10 @@ export class StateStore {
       if (a.target.url !== params.target.url) clash.push(`target ${a.target.url}`);
       if (a.target.alias !== params.target.alias) clash.push(`alias ${a.target.alias}`);
       if (clash.length)
-        throw new DealFinderError(
-          'migration-refused',
+        throw new MigrationRefusedError(
           `state directory ${dir} belongs to another migration (${clash.join(', ')})`,
-          {
-            hint: 'use another --state directory, or repeat the original options',
-            exitCode: EXIT_CODES.usage,
-          },
+          'use another --state directory, or repeat the original options',
+          { category: 'usage', details: { stateDir: dir, clash } },
         );
       return existing;
     }
@@ -192,48 +202,44 @@ export class StateStore {
   }
 
   save(): void {
+    if (this.compromised) throw new MigrationBusyError(this.dir, this.compromised);
     this.state.updatedAt = new Date().toISOString();
     writeFileAtomic(StateStore.file(this.dir), `${JSON.stringify(this.state, null, 2)}\n`);
   }
 
-  /** Takes the lock (a pid file); a lock left by a killed process is taken over. */
-  lock(): void {
-    if (this.locked) return;
-    mkdirSync(this.dir, { recursive: true });
-    const file = this.path('lock.json');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(file, 'wx');
-        writeSync(fd, JSON.stringify({ pid: process.pid, at: new Date().toISOString() }));
-        closeSync(fd);
-        this.locked = true;
-        const release = () => this.unlock();
-        process.once('exit', release);
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = readJson<{ pid: number; at: string }>(file);
-        if (holder && holder.pid !== process.pid && alive(holder.pid))
-          throw new DealFinderError(
-            'migration-busy',
-            `another migrate process (pid ${holder.pid}, since ${holder.at}) is working on ${this.dir}`,
-            {
-              hint: 'wait for it to finish, or stop it; a killed process leaves no live lock',
-              retryable: true,
-            },
-          );
-        rmSync(file, { force: true });
-      }
-    }
-    throw new DealFinderError('migration-busy', `cannot take the lock ${file}`);
+  private lockTarget(): string {
+    return this.path('migration');
   }
 
+  /** Takes the state directory's lock; a lock left by a killed process is taken over once stale. */
+  async lock(staleMs = LOCK_STALE_MS): Promise<void> {
+    if (this.release) return;
+    mkdirSync(this.dir, { recursive: true });
+    try {
+      this.release = await lockfile.lock(this.lockTarget(), {
+        ...lockOptions(staleMs),
+        // Another process took the lock over (this one was stopped longer than LOCK_STALE_MS):
+        // the next save refuses rather than write state beside it.
+        onCompromised: (error) => {
+          this.compromised = error;
+        },
+      });
+    } catch (error) {
+      if (error instanceof Error && 'code' in error && error.code === 'ELOCKED')
+        throw new MigrationBusyError(this.dir, error);
+      throw error;
+    }
+  }
+
+  /** Releases the lock (synchronously, so it also works in `finally` blocks and exit handlers). */
   unlock(): void {
-    if (!this.locked) return;
-    const file = this.path('lock.json');
-    const holder = readJson<{ pid: number }>(file);
-    if (holder?.pid === process.pid) rmSync(file, { force: true });
-    this.locked = false;
+    if (!this.release) return;
+    this.release = undefined;
+    try {
+      lockfile.unlockSync(this.lockTarget(), { realpath: false });
+    } catch {
+      // Already released or taken over: nothing of ours left to remove.
+    }
   }
 
   phase(p: Phase): PhaseRecord | undefined {

@@ -1,8 +1,8 @@
 /** Phases 8–10: cutover (atomic alias swap + flag file), rollback, cleanup. */
 import { existsSync, readFileSync } from 'node:fs';
-import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
 import { type PhaseContext, requireDone, targetOf } from './context.ts';
-import type { SpaceName } from './source.ts';
+import { MigrationGateError, MigrationRefusedError } from './errors.ts';
+import type { SpaceName } from './source/index.ts';
 import { readJson, writeFileAtomic } from './state.ts';
 
 /** What the pricing service reads to pick its vector store. */
@@ -48,9 +48,11 @@ export async function cutoverPhase(ctx: PhaseContext): Promise<Record<string, un
   requireDone(ctx, 'verify', 'cutover');
   const shadow = ctx.store.phase('shadow');
   if (shadow && shadow.status === 'failed')
-    throw new DealFinderError('migration-gate-failed', 'the last shadow run failed: no cutover', {
-      hint: 'rerun `dealctl migrate shadow` until it passes',
-    });
+    throw new MigrationGateError(
+      'cutover',
+      'the last shadow run failed: no cutover',
+      'rerun `dealctl migrate shadow` until it passes',
+    );
   const { params, facts } = ctx.store.state;
   const index = facts.index as string;
   const os = targetOf(ctx);
@@ -115,10 +117,10 @@ export async function rollbackPhase(ctx: PhaseContext): Promise<Record<string, u
   const { params, facts } = ctx.store.state;
   const c = facts.cutover;
   if (!c)
-    throw new DealFinderError('migration-refused', 'nothing to roll back: there was no cutover', {
-      hint: 'see `dealctl migrate status`',
-      exitCode: EXIT_CODES.input,
-    });
+    throw new MigrationRefusedError(
+      'nothing to roll back: there was no cutover',
+      'see `dealctl migrate status`',
+    );
   const os = targetOf(ctx);
   const alias = params.target.alias;
   const current = await os.aliasTargets(alias);
@@ -156,9 +158,10 @@ export async function cleanupPhase(ctx: PhaseContext): Promise<Record<string, un
   const { params, facts } = ctx.store.state;
   const c = facts.cutover;
   if (!c || facts.rolledBackAt)
-    throw new DealFinderError('migration-refused', 'the cutover was rolled back: nothing to clean up', {
-      exitCode: EXIT_CODES.input,
-    });
+    throw new MigrationRefusedError(
+      'the cutover was rolled back: nothing to clean up',
+      'see `dealctl migrate status`',
+    );
   const os = targetOf(ctx);
   const current = await os.aliasTargets(params.target.alias);
   const candidates = c.previous.filter((i) => !current.includes(i));
@@ -168,18 +171,17 @@ export async function cleanupPhase(ctx: PhaseContext): Promise<Record<string, un
     return { deleted: [] };
   }
   if (ageHours < ctx.opts.minAgeHours)
-    throw new DealFinderError(
-      'migration-refused',
+    throw new MigrationRefusedError(
       `the cutover is ${ageHours.toFixed(1)} h old; old indices are kept at least ${ctx.opts.minAgeHours} h (${candidates.join(', ')})`,
-      { hint: 'wait, or lower --min-age-hours deliberately', exitCode: EXIT_CODES.input },
+      'wait, or lower --min-age-hours deliberately',
+      { details: { ageHours, minAgeHours: ctx.opts.minAgeHours, indices: candidates } },
     );
   if (!ctx.opts.yes) {
     ctx.print(
       `Would delete ${candidates.join(', ')} (cutover ${ageHours.toFixed(1)} h ago). Rerun with --yes to delete.`,
     );
-    throw new DealFinderError('migration-refused', 'cleanup needs confirmation: nothing was deleted', {
-      hint: 'rerun with --yes',
-      exitCode: EXIT_CODES.usage,
+    throw new MigrationRefusedError('cleanup needs confirmation: nothing was deleted', 'rerun with --yes', {
+      category: 'usage',
     });
   }
   for (const i of candidates) await os.deleteIndex(i);

@@ -99,7 +99,7 @@ describe('bulkIndex against a throttling node', () => {
     });
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const os = new OpenSearch(url, { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 });
+    const os = new OpenSearch(url, { retries: 3, minDelayMs: 5, maxDelayMs: 20 });
     const doc = (id: string): VectorRow => ({
       id,
       document: null,
@@ -113,7 +113,7 @@ describe('bulkIndex against a throttling node', () => {
       os,
       'idx',
       [doc('a'), doc('b'), doc('c')],
-      { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 },
+      { retries: 3, minDelayMs: 5, maxDelayMs: 20 },
       stats,
     );
     expect(r.indexed).toBe(2);
@@ -122,5 +122,59 @@ describe('bulkIndex against a throttling node', () => {
     expect(os.retries).toBe(1);
     expect(stats.itemRetries).toBe(1);
     expect(stats.pressure).toBeGreaterThanOrEqual(2);
+  });
+
+  it('records a document id over 512 bytes as a failure instead of sending it (OpenSearch would refuse the whole request)', async () => {
+    const seen: string[][] = [];
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        const ids = body
+          .split('\n')
+          .filter((l) => l.startsWith('{"index"'))
+          .map((l) => JSON.parse(l).index._id as string);
+        seen.push(ids);
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ errors: false, items: ids.map((id) => ({ index: { _id: id, status: 201 } })) }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const os = new OpenSearch(url, { retries: 1, minDelayMs: 1, maxDelayMs: 2 });
+    const doc = (id: string): VectorRow => ({
+      id,
+      document: null,
+      category: 'X',
+      price: 1,
+      metadata: '{}',
+      embedding: Float32Array.from([1, 2]),
+    });
+    const long = 'é'.repeat(300); // 600 bytes in UTF-8, 300 characters
+    const r = await bulkIndex(
+      os,
+      'idx',
+      [doc('a'), doc(long), doc('b')],
+      { retries: 1, minDelayMs: 1, maxDelayMs: 2 },
+      {
+        requests: 0,
+        itemRetries: 0,
+        pressure: 0,
+      },
+    );
+    expect(seen).toEqual([['a', 'b']]);
+    expect(r.indexed).toBe(2);
+    expect(r.failed).toEqual([
+      {
+        id: long,
+        status: 400,
+        type: 'id_too_long',
+        reason: expect.stringMatching(/600 bytes; OpenSearch accepts at most 512/),
+      },
+    ]);
   });
 });

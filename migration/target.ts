@@ -1,42 +1,29 @@
 /** The OpenSearch side: a small HTTP client with retries, the index definition, alias operations. */
-import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
+import { MIGRATION_DEFAULTS } from '../core/config/migration.ts';
+import {
+  type ErrorDetails,
+  HttpStatusError,
+  isRetryable,
+  messageOf,
+  NetworkError,
+  ServiceUnavailableError,
+} from '../core/errors.ts';
+import { attemptsOf, type RetryPolicy, retry } from '../core/retry.ts';
 import { openSearchMappingOf, productVectorDef } from '../schemas/index.ts';
-import type { SpaceName } from './source.ts';
+import { MigrationRefusedError } from './errors.ts';
+import type { SpaceName } from './source/index.ts';
 
 export type Engine = 'lucene' | 'faiss' | 'nmslib';
 
 /** Chroma distance → OpenSearch k-NN space type. */
 export const SPACE_TYPES: Record<SpaceName, string> = { l2: 'l2', cosine: 'cosinesimil', ip: 'innerproduct' };
 
-export interface RetryPolicy {
-  readonly attempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 200, maxDelayMs: 10_000 };
-
-export class HttpStatusError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-    what: string,
-  ) {
-    super(`${what}: HTTP ${status} ${body.slice(0, 400)}`);
-  }
-}
-
-export const isRetryableStatus = (status: number) => status === 429 || status >= 500;
-
-export function backoffMs(attempt: number, policy: RetryPolicy): number {
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + Math.random() * (exp / 2));
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Retries of one OpenSearch request: the `migration.retry` config section's default. */
+export const DEFAULT_RETRY: RetryPolicy = MIGRATION_DEFAULTS.retry;
 
 export class OpenSearch {
   readonly url: string;
+  /** Requests retried so far (the loader reads it as a pressure signal). */
   retries = 0;
 
   constructor(
@@ -47,55 +34,66 @@ export class OpenSearch {
     this.url = url.replace(/\/+$/, '');
   }
 
-  /** One request; 429, 5xx and network errors are retried with exponential backoff and jitter. */
+  /**
+   * One request; 429, 5xx and network errors are retried with exponential backoff and jitter
+   * (core/retry.ts). Other statuses throw an HttpStatusError at once.
+   */
   async request<T = Record<string, unknown>>(
     method: string,
     path: string,
     body?: unknown,
     options: { allow404?: boolean; ndjson?: boolean; contentType?: string } = {},
   ): Promise<{ status: number; body: T }> {
-    let last: unknown;
-    const contentType = options.contentType ?? (options.ndjson ? 'application/x-ndjson' : 'application/json');
-    for (let attempt = 1; attempt <= this.policy.attempts; attempt++) {
-      try {
-        const res = await fetch(`${this.url}${path}`, {
-          method,
-          // Responses in JSON whatever the request body's format (SMILE bodies get SMILE answers otherwise).
-          headers:
-            body === undefined
-              ? { accept: 'application/json' }
-              : { 'content-type': contentType, accept: 'application/json' },
-          body:
-            body === undefined
-              ? undefined
-              : typeof body === 'string' || body instanceof Uint8Array
-                ? body
-                : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        const text = await res.text();
-        if (res.status === 404 && options.allow404) return { status: 404, body: {} as T };
-        if (!res.ok) {
-          const err = new HttpStatusError(res.status, text, `${method} ${path}`);
-          if (!isRetryableStatus(res.status)) throw err;
-          last = err;
-        } else {
-          return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
-        }
-      } catch (error) {
-        if (error instanceof HttpStatusError && !isRetryableStatus(error.status)) throw error;
-        last = error;
-      }
-      if (attempt < this.policy.attempts) {
-        this.retries++;
-        await sleep(backoffMs(attempt, this.policy));
-      }
+    try {
+      const { value } = await retry(() => this.once<T>(method, path, body, options), this.policy, {
+        onRetry: () => {
+          this.retries++;
+        },
+      });
+      return value;
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+      throw new ServiceUnavailableError(
+        'opensearch',
+        `OpenSearch ${method} ${path} failed after ${attemptsOf(error) ?? 1} attempts: ${messageOf(error)}`,
+        { hint: 'check that OpenSearch is up (GET /_cluster/health), then rerun the phase', cause: error },
+      );
     }
-    throw new DealFinderError(
-      'service-unavailable',
-      `OpenSearch ${method} ${path} failed after ${this.policy.attempts} attempts: ${(last as Error)?.message ?? last}`,
-      { retryable: true, hint: 'check that OpenSearch is up (GET /_cluster/health), then rerun the phase' },
-    );
+  }
+
+  private async once<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    options: { allow404?: boolean; ndjson?: boolean; contentType?: string },
+  ): Promise<{ status: number; body: T }> {
+    const contentType = options.contentType ?? (options.ndjson ? 'application/x-ndjson' : 'application/json');
+    const request = `${method} ${path}`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        // Responses in JSON whatever the request body's format (SMILE bodies get SMILE answers otherwise).
+        headers:
+          body === undefined
+            ? { accept: 'application/json' }
+            : { 'content-type': contentType, accept: 'application/json' },
+        body:
+          body === undefined
+            ? undefined
+            : typeof body === 'string' || body instanceof Uint8Array
+              ? body
+              : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await res.text();
+    } catch (error) {
+      throw new NetworkError(request, error);
+    }
+    if (res.status === 404 && options.allow404) return { status: 404, body: {} as T };
+    if (!res.ok) throw new HttpStatusError(res.status, text, request);
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
   }
 
   async exists(index: string): Promise<boolean> {
@@ -219,21 +217,24 @@ export function vectorFieldOf(mapping: Record<string, unknown>): {
   engine: string | null;
   spaceType: string | null;
 } {
-  const props = (mapping.properties ?? {}) as Record<string, Record<string, unknown>>;
-  const e = props.embedding;
-  const method = (e?.method ?? {}) as Record<string, unknown>;
+  const record = (v: unknown): Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v)) : {};
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const e = record(record(mapping.properties).embedding);
+  const method = record(e.method);
   return {
-    dimension: typeof e?.dimension === 'number' ? e.dimension : null,
-    engine: (method.engine as string | undefined) ?? null,
-    spaceType: (method.space_type as string | undefined) ?? (e?.space_type as string | undefined) ?? null,
+    dimension: typeof e.dimension === 'number' ? e.dimension : null,
+    engine: text(method.engine),
+    spaceType: text(method.space_type) ?? text(e.space_type),
   };
 }
 
-export function refuse(
+/** A refusal of the migration (exit 4), e.g. an index that exists with another mapping. */
+export function refuse<D extends ErrorDetails = Readonly<Record<never, never>>>(
   message: string,
   hint: string,
-  details: Record<string, unknown> = {},
+  details?: D,
   code: 'migration-refused' | 'migration-dimension-mismatch' = 'migration-refused',
-): DealFinderError {
-  return new DealFinderError(code, message, { hint, exitCode: EXIT_CODES.input, details });
+): MigrationRefusedError<D> {
+  return new MigrationRefusedError(message, hint, { ...(details ? { details } : {}), code });
 }

@@ -11,9 +11,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
+import { VectorStoreFlagError } from './errors.ts';
 import { distance } from './records.ts';
-import { type ChromaSource, openSource, type SpaceName } from './source.ts';
+import { type ChromaSource, openSource, type SpaceName } from './source/index.ts';
 import type { VectorStoreFlag } from './switch.ts';
 import { OpenSearch } from './target.ts';
 import { appendDifference, compareTopK, osKnn } from './verify.ts';
@@ -229,13 +229,10 @@ export class VectorStoreRouter {
     }
     const target = flag.opensearch;
     if (!target)
-      throw new DealFinderError(
-        'vector-store-flag-invalid',
+      throw new VectorStoreFlagError(
+        this.o.flagFile,
         `${this.o.flagFile} names no OpenSearch target`,
-        {
-          hint: 'rerun `dealctl migrate cutover` or `dealctl migrate shadow-mode on`',
-          exitCode: EXIT_CODES.input,
-        },
+        'rerun `dealctl migrate cutover` or `dealctl migrate shadow-mode on`',
       );
     // Serving goes through the alias (so alias moves take effect); shadowing before cutover
     // queries the new index itself (the alias may still point at the old one).
@@ -244,7 +241,7 @@ export class VectorStoreRouter {
     if (!os) {
       os = new OpenSearch(
         target.url,
-        { attempts: this.o.attempts ?? 2, baseDelayMs: 100, maxDelayMs: 500 },
+        { retries: (this.o.attempts ?? 2) - 1, minDelayMs: 100, maxDelayMs: 500 },
         this.o.timeoutMs ?? 5000,
       );
       this.clients.set(target.url, os);
@@ -313,16 +310,18 @@ function readFlag(file: string): { flag: VectorStoreFlag; stamp: string } {
   try {
     flag = JSON.parse(readFileSync(file, 'utf8')) as VectorStoreFlag;
   } catch (error) {
-    throw new DealFinderError('vector-store-flag-invalid', `cannot read the vector-store flag ${file}`, {
-      hint: 'the migration writes it at `shadow-mode`, `cutover` and `rollback`; check --flag-file',
-      exitCode: EXIT_CODES.input,
-      cause: error,
-    });
+    throw new VectorStoreFlagError(
+      file,
+      `cannot read the vector-store flag ${file}`,
+      'the migration writes it at `shadow-mode`, `cutover` and `rollback`; check --flag-file',
+      error,
+    );
   }
   if ((flag.backend !== 'chroma' && flag.backend !== 'opensearch') || !flag.chroma?.location)
-    throw new DealFinderError('vector-store-flag-invalid', `${file} is not a vector-store flag`, {
-      hint: 'expected {"backend": "chroma"|"opensearch", "chroma": {...}, "opensearch": {...}|null}',
-      exitCode: EXIT_CODES.input,
-    });
+    throw new VectorStoreFlagError(
+      file,
+      `${file} is not a vector-store flag`,
+      'expected {"backend": "chroma"|"opensearch", "chroma": {...}, "opensearch": {...}|null}',
+    );
   return { flag, stamp };
 }

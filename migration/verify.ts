@@ -6,7 +6,7 @@ import { fmt, gateFailed, type PhaseContext, requireDone, rng, sourceOf, targetO
 import { readExportManifest } from './export.ts';
 import { BatchFiles } from './parquet.ts';
 import { distance, parsePrice, sameBits } from './records.ts';
-import type { ChromaSource, SpaceName } from './source.ts';
+import type { ChromaSource, SpaceName } from './source/index.ts';
 import { Staging } from './staging.ts';
 import { writeFileAtomic } from './state.ts';
 import type { OpenSearch } from './target.ts';

@@ -1,9 +1,9 @@
-import pRetry from 'p-retry';
 import { clockOf } from '../core/clock.ts';
 import type { Config } from '../core/config.ts';
-import { DataQualityError, DealFinderError, isRetryable, JobFailedError } from '../core/errors.ts';
+import { DataQualityError, DealFinderError, JobFailedError, messageOf } from '../core/errors.ts';
 import { crashPoint, type Lake } from '../core/lake.ts';
 import type { Logger } from '../core/logging.ts';
+import { retry } from '../core/retry.ts';
 import type { Engine } from '../jobs/engines/engine.ts';
 import type { JobDef } from '../jobs/job.ts';
 import { planJob } from '../jobs/plan.ts';
@@ -156,7 +156,7 @@ async function runStep(
   });
   let result: Awaited<ReturnType<Engine['run']>>;
   try {
-    result = await pRetry(
+    ({ value: result } = await retry(
       async () => {
         attempt++;
         crashPoint(`during:${job.name}`);
@@ -164,18 +164,17 @@ async function runStep(
       },
       {
         retries: config.pipeline.retries,
-        minTimeout: config.pipeline.retryMinDelayMs,
-        factor: 2,
-        shouldRetry: ({ error }) => isRetryable(error),
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          if (isRetryable(error) && retriesLeft > 0)
-            ctx.log.warn(
-              { step: job.name, attempt: attemptNumber, err: error.message },
-              'transient failure, retrying',
-            );
-        },
+        minDelayMs: config.pipeline.retryMinDelayMs,
+        maxDelayMs: Number.POSITIVE_INFINITY,
       },
-    );
+      {
+        onRetry: (error, attemptNumber) =>
+          ctx.log.warn(
+            { step: job.name, attempt: attemptNumber, err: messageOf(error) },
+            'transient failure, retrying',
+          ),
+      },
+    ));
   } catch (error) {
     const err = new JobFailedError(job.name, error, false);
     ledger.record({

@@ -1,3 +1,4 @@
+import { DealFinderError } from '../core/errors.ts';
 import { type RecordDef, type RecordOf, validate } from '../schemas/index.ts';
 import type { DeadLetterCode } from '../schemas/streaming.ts';
 
@@ -10,12 +11,19 @@ export interface Rejected {
 export type Decoded<T> = { readonly ok: true; readonly value: T } | Rejected;
 
 /** Thrown when a stage is about to produce a record that breaks its topic's schema (a bug, never data). */
-export class SchemaViolationOnProduce extends Error {
+export class SchemaViolationOnProduce extends DealFinderError<{
+  readonly record: string;
+  readonly issues: string;
+}> {
   constructor(
     readonly record: string,
     readonly issues: string,
   ) {
-    super(`refusing to produce an invalid ${record} record: ${issues}`);
+    super('stream-schema-violation', `refusing to produce an invalid ${record} record: ${issues}`, {
+      category: 'internal',
+      hint: 'a stage built a record its topic schema rejects: this is a bug, please report it with the message',
+      details: { record, issues },
+    });
   }
 }
 

@@ -1,46 +1,36 @@
+/**
+ * Retries of the streaming stages: the shared retry helper (core/retry.ts) driven by the
+ * `streaming.retry` config section. What is retried is decided by the error's type.
+ */
+import type { Config } from '../core/config.ts';
 import { isRetryable } from '../core/errors.ts';
+import { type RetryPolicy, retry, sleep } from '../core/retry.ts';
 
-export interface RetryPolicy {
-  /** Retries after the first attempt (3 = up to 4 attempts). */
-  readonly attempts: number;
-  readonly initialDelayMs: number;
-  readonly maxDelayMs: number;
+export { sleep };
+
+/** Transient: another attempt may succeed (see isRetryable in core/errors.ts). */
+export const isTransient = isRetryable;
+
+/** The `streaming.retry` config section (`attempts` = retries after the first attempt). */
+export type StreamingRetryConfig = Config['streaming']['retry'];
+
+export function retryPolicyOf(section: StreamingRetryConfig): RetryPolicy {
+  return { retries: section.attempts, minDelayMs: section.initialDelayMs, maxDelayMs: section.maxDelayMs };
 }
-
-/** Transient: flagged retryable (DealFinderError, kafkajs `retriable`) or a network-ish error. */
-export function isTransient(error: unknown): boolean {
-  if (error && typeof error === 'object' && (error as { retriable?: unknown }).retriable === true)
-    return true;
-  const name = (error as Error)?.name ?? '';
-  if (name === 'TimeoutError' || name === 'AbortError') return true;
-  return (
-    isRetryable(error) || /ECONNREFUSED|ENOTFOUND|EPIPE|socket hang up|fetch failed/i.test(String(error))
-  );
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs `fn`, retrying transient failures with exponential backoff (full jitter). Returns the
- * value, or throws the last error with `attempts` set on it.
+ * Runs `fn`, retrying transient failures with exponential backoff and jitter. Returns the value
+ * and the attempts it took, or throws the last error with `attempts` set on it. `onRetry` gets the
+ * failed attempt's number and the nominal backoff before jitter.
  */
-export async function withRetry<T>(
-  policy: RetryPolicy,
+export function withRetry<T>(
+  section: StreamingRetryConfig,
   fn: (attempt: number) => Promise<T>,
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void,
 ): Promise<{ value: T; attempts: number }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return { value: await fn(attempt), attempts: attempt };
-    } catch (error) {
-      if (attempt > policy.attempts || !isTransient(error)) {
-        if (error && typeof error === 'object') Object.assign(error, { attempts: attempt });
-        throw error;
-      }
-      const cap = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
-      const delay = Math.round(cap / 2 + (Math.random() * cap) / 2);
-      onRetry?.(error, attempt, delay);
-      await sleep(delay);
-    }
-  }
+  const policy = retryPolicyOf(section);
+  return retry(fn, policy, {
+    onRetry: (error, attempt) =>
+      onRetry?.(error, attempt, Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** (attempt - 1))),
+  });
 }

@@ -1,4 +1,6 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -197,7 +199,17 @@ describe('rate limiter and retries', () => {
       }),
     ).rejects.toMatchObject({ attempts: 1 });
     expect(calls).toBe(1);
-    expect(isTransient(new TypeError('fetch failed'))).toBe(true);
+    // By type, not message: a real fetch failure (connection refused: cause.code ECONNREFUSED) is
+    // transient; a TypeError from a bug, or an error that only mentions HTTP, is not.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((r) => closed.close(r));
+    const refused = await fetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TypeError);
+    expect(isTransient(refused)).toBe(true);
+    expect(isTransient(new TypeError('fetch failed'))).toBe(false);
+    expect(isTransient(new Error('HTTP 503 from upstream'))).toBe(false);
   });
 });
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import Table from 'cli-table3';
 import { Command, Option } from 'commander';
 import { awsClients } from '../../core/aws.ts';
+import type { Config } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
 import {
   type BulkFormat,
@@ -15,6 +16,7 @@ import {
   type RunOptions,
   readVectorStoreFlag,
   runAll,
+  runOptionsOf,
   runPhase,
   StateStore,
   setShadowMode,
@@ -180,8 +182,49 @@ function stateDirOf(opts: Opts, lakeRoot: string): string {
   );
 }
 
-function phaseContext(io: CliIo, command: Command, opts: Opts): PhaseContext {
+/**
+ * The options of a migrate command: a flag given on the command line wins, else the `migration`
+ * config section (file, then DEALFINDER_MIGRATION_* variables), whose defaults are the flags'.
+ */
+function withConfig(command: Command, opts: Opts, m: Config['migration']): Opts {
+  const pick = <K extends keyof Opts>(name: K, fromConfig: Opts[K]): Opts[K] =>
+    command.getOptionValueSource(name) === 'cli' ? opts[name] : fromConfig;
+  return {
+    ...opts,
+    state: pick('state', m.state),
+    source: pick('source', m.source),
+    collection: pick('collection', m.collection),
+    tenant: pick('tenant', m.tenant),
+    database: pick('database', m.database),
+    python: pick('python', m.python),
+    target: pick('target', m.target),
+    alias: pick('alias', m.alias),
+    engine: pick('engine', m.engine),
+    shards: pick('shards', m.shards),
+    bulkFormat: pick('bulkFormat', m.bulkFormat),
+    replicas: pick('replicas', m.replicas),
+    refreshInterval: pick('refreshInterval', m.refreshInterval),
+    batchSize: pick('batchSize', m.batchSize),
+    staging: pick('staging', m.staging),
+    dimension: pick('dimension', String(m.dimension)),
+    concurrency: pick('concurrency', m.concurrency),
+    readers: pick('readers', m.readers),
+    recallMin: pick('recallMin', m.recallMin),
+    probes: pick('probes', m.probes),
+    topK: pick('topK', m.k),
+    sampleSize: pick('sampleSize', m.sampleSize),
+    maxQuarantineRate: pick('maxQuarantineRate', m.maxQuarantineRate),
+    shadowQueries: pick('shadowQueries', m.shadowQueries),
+    shadowSeconds: pick('shadowSeconds', m.shadowSeconds),
+    flagFile: pick('flagFile', m.flagFile),
+    minAgeHours: pick('minAgeHours', m.minAgeHours),
+    seed: pick('seed', m.seed),
+  };
+}
+
+function phaseContext(io: CliIo, command: Command, given: Opts): PhaseContext {
   const cli = contextOf(command, io.out);
+  const opts = withConfig(command, given, cli.config.migration);
   const dir = stateDirOf(opts, cli.lake.root);
   let store = StateStore.read(dir);
   const source =
@@ -224,7 +267,7 @@ function phaseContext(io: CliIo, command: Command, opts: Opts): PhaseContext {
     store = StateStore.openOrCreate(dir, given);
   } else store = StateStore.openOrCreate(dir, params);
   const runOptions: RunOptions = {
-    ...DEFAULT_OPTIONS,
+    ...runOptionsOf(cli.config.migration),
     concurrency: Math.max(1, opts.concurrency),
     readers: Math.min(8, Math.max(1, opts.readers)),
     recallMin: opts.recallMin,
@@ -312,7 +355,17 @@ export function migrateCommand(io: CliIo): Command {
     .action(
       (opts: { state?: string; alias: string; json?: boolean; flagFile?: string }, command: Command) => {
         const cli = contextOf(command, io.out);
-        const dir = stateDirOf({ ...(opts as Opts) }, cli.lake.root);
+        const m = cli.config.migration;
+        const fromConfig = <T>(name: string, given: T, configured: T): T =>
+          command.getOptionValueSource(name) === 'cli' ? given : configured;
+        const dir = stateDirOf(
+          {
+            ...(opts as Opts),
+            state: opts.state ?? m.state,
+            alias: fromConfig('alias', opts.alias, m.alias),
+          },
+          cli.lake.root,
+        );
         const store = StateStore.read(dir);
         if (!store) {
           io.out.write(
@@ -321,7 +374,7 @@ export function migrateCommand(io: CliIo): Command {
           return;
         }
         const s = store.state;
-        const flagFile = path.resolve(opts.flagFile ?? path.join(dir, 'vector-store.json'));
+        const flagFile = path.resolve(opts.flagFile ?? m.flagFile ?? path.join(dir, 'vector-store.json'));
         const flag = readVectorStoreFlag(flagFile);
         if (opts.json) {
           io.out.write(`${JSON.stringify({ ...s, vectorStoreFlag: flag }, null, 2)}\n`);

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { Command } from 'commander';
-import { DealFinderError, EXIT_CODES } from '../../core/errors.ts';
+import { RunNotFoundError } from '../../core/errors.ts';
 import { Ledger } from '../../pipelines/index.ts';
 import { contextOf } from '../context.ts';
 import type { CliIo } from '../main.ts';
@@ -51,10 +51,7 @@ export function runsCommand(io: CliIo): Command {
       const ctx = contextOf(command, io.out);
       const run = new Ledger(ctx.lake).runs().find((r) => r.runId === runId);
       if (!run) {
-        throw new DealFinderError('run-not-found', `run ${runId} is not in the ledger at ${ctx.lake.root}`, {
-          hint: 'list runs with `dealctl runs list`',
-          exitCode: EXIT_CODES.input,
-        });
+        throw new RunNotFoundError(runId, ctx.lake.root);
       }
       if (opts.json) {
         io.out.write(`${JSON.stringify({ ...run, steps: stepsJson(run.steps) }, null, 2)}\n`);

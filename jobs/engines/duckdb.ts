@@ -7,6 +7,7 @@ import { dqMetricsSql } from '../dq-sql.ts';
 import { duckdbMacroStatements } from '../macros.ts';
 import type { JobPlan, PlannedInput } from '../plan.ts';
 import { rewriteParams, sqlString } from '../sql-text.ts';
+import { classifyDuckdbError } from './duckdb-errors.ts';
 import type { Engine, JobResult, OutputResult } from './engine.ts';
 
 export interface DuckDbSettings {
@@ -98,6 +99,8 @@ export class DuckDbEngine implements Engine {
         this.timings.push({ job: plan.job, statement: s.name, ms: performance.now() - t0 });
       }
       return { job: plan.job, outputs, metrics, durationMs: performance.now() - started };
+    } catch (error) {
+      throw classifyDuckdbError(error);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       conn.closeSync();

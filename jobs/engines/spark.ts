@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../core/config.ts';
-import { DealFinderError } from '../../core/errors.ts';
+import { DealFinderError, EngineTransientError, ServiceUnavailableError } from '../../core/errors.ts';
 import { TABLES } from '../../core/lake.ts';
 import { dqMetricsSql } from '../dq-sql.ts';
 import type { JobStatement } from '../job.ts';
@@ -300,20 +300,25 @@ export interface RunnerItem {
   readonly errorClass?: string;
 }
 
-/** A job that Spark rejected or failed (SQL error, bad data): not retryable unless it looks like I/O. */
-export class SparkJobError extends Error {
+/** A job that Spark rejected or failed (SQL error, bad data): not retryable. */
+export class SparkJobError extends DealFinderError<{
+  readonly job: string;
+  readonly errorClass: string | undefined;
+}> {
   constructor(
     readonly job: string,
     readonly sparkMessage: string,
     readonly errorClass?: string,
   ) {
-    super(`spark: ${sparkMessage}`);
-    this.name = 'SparkJobError';
+    super('spark-job-failed', `spark: ${sparkMessage}`, {
+      hint: 'see the Spark error above; fix the job or its input, then `dealctl nightly --resume <run-id>`',
+      details: { job, errorClass },
+    });
   }
 }
 
-function transient(message: string, hint: string, cause?: unknown): DealFinderError {
-  return new DealFinderError('engine-transient', message, { retryable: true, hint, cause });
+function transient(message: string, hint: string, cause?: unknown): EngineTransientError {
+  return new EngineTransientError('spark', message, hint, cause);
 }
 
 interface Pending {
@@ -534,8 +539,9 @@ export class SparkEngine implements Engine {
         child.on('error', (e) => {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
             return lost(`could not be started: ${e.message}`, e);
-          const err = new DealFinderError('service-unavailable', `spark-submit not found: ${s.submit}`, {
+          const err = new ServiceUnavailableError('spark', `spark-submit not found: ${s.submit}`, {
             hint: 'install Spark 3.5 (pip install pyspark==3.5.*) and set SPARK_SUBMIT or spark.submit in the config',
+            retryable: false,
             cause: e,
           });
           this.killDriver();

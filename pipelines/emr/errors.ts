@@ -59,7 +59,7 @@ export class EmrCancelledError extends DealFinderError {
   constructor(clusterId: string, what: string) {
     super('emr-cancelled', `EMR run on ${clusterId} cancelled: ${what}`, {
       hint: 'continue later with `dealctl nightly --engine emr --resume <run-id>`',
-      exitCode: 130,
+      category: 'interrupted',
     });
   }
 }

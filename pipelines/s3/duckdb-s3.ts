@@ -11,6 +11,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type AwsSettings, awsSettingsOf } from '../../core/aws.ts';
 import type { Config } from '../../core/config.ts';
+import { sqlString } from '../../core/sql.ts';
 
 export interface DuckDbS3Options {
   /** Folder holding <version>/<platform>/httpfs.duckdb_extension (e.g. test/services/duckdb-ext.ts). */
@@ -21,11 +22,6 @@ export interface DuckDbS3Options {
   /** Restrict the secret to this URL prefix (default: all of s3://). */
   readonly scope?: string;
   readonly env?: NodeJS.ProcessEnv;
-}
-
-/** A SQL string literal. */
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
 }
 
 /** The statements configureDuckDbS3 runs (secrets masked), e.g. for logs. */

@@ -1,128 +1,25 @@
 /**
- * The only module that imports kafkajs. Everything else in streaming/ talks to the small
- * interfaces below, so the client library can be swapped (kafkajs has had no active maintainer
- * since 2023; a KafkaJS-compatible client such as @confluentinc/kafka-javascript fits here).
+ * The kafkajs adapter: the only module that imports kafkajs. Everything else in streaming/ talks
+ * to the small interfaces of types.ts (re-exported here), so the client library can be swapped.
+ * The coordinator cache that saves four round trips per transaction is coordinator-cache.ts.
  */
-
-import type { Consumer, Producer } from 'kafkajs';
+import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
+import { KafkaUnreachableError } from '../../core/errors.ts';
+import { sleep } from '../../core/retry.ts';
+import { cacheCoordinators, withClusterOf } from './coordinator-cache.ts';
+import type { ClientOptions, OutMessage, StreamClient } from './types.ts';
+
+export type * from './types.ts';
 
 // kafkajs is CommonJS: Node's ESM loader only sees its default export.
-const { ConfigResourceTypes, Kafka, logLevel, Partitioners } = kafkajs;
+const { ConfigResourceTypes, Kafka, KafkaJSConnectionError, logLevel, Partitioners } = kafkajs;
 
-export interface InMessage {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: string | null;
-  readonly value: Buffer | null;
-  readonly headers: Readonly<Record<string, string>>;
-  /** Broker/producer timestamp, ms since epoch. */
-  readonly timestamp: number;
-}
-
-export interface OutMessage {
-  readonly topic: string;
-  readonly key: string;
-  readonly value: string;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-export interface InBatch {
-  readonly topic: string;
-  readonly partition: number;
-  readonly messages: readonly InMessage[];
-  /** Offset after the last message of the partition (high watermark or LSO under read_committed). */
-  readonly highWatermark: string;
-  isRunning(): boolean;
-  isStale(): boolean;
-  heartbeat(): Promise<void>;
-  /** Tells the client the batch is done up to `offset` (it will not redeliver it in this session). */
-  resolveOffset(offset: string): void;
-}
-
-export interface TopicSpec {
-  readonly name: string;
-  readonly partitions: number;
-  readonly configs: Readonly<Record<string, string>>;
-}
-
-export interface TopicState {
-  readonly name: string;
-  readonly partitions: number;
-  readonly configs: Readonly<Record<string, string>>;
-}
-
-export interface StreamAdmin {
-  listTopics(): Promise<string[]>;
-  createTopics(specs: readonly TopicSpec[]): Promise<void>;
-  describeTopics(names: readonly string[]): Promise<TopicState[]>;
-  createPartitions(name: string, count: number): Promise<void>;
-  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>): Promise<void>;
-  /** Committed offset and end offset per partition of `topic` for a consumer group. */
-  groupLag(groupId: string, topic: string): Promise<{ partition: number; committed: number; end: number }[]>;
-  /** End offsets of a topic per partition. */
-  endOffsets(topic: string): Promise<{ partition: number; offset: number }[]>;
-  disconnect(): Promise<void>;
-}
-
-/** A transactional producer: each call is one atomic read-process-write step. */
-export interface TxProducer {
-  /**
-   * In one transaction: send `messages` and commit `offsets` (the next offset to read) for
-   * `groupId`. All become visible to read_committed consumers together, or none do.
-   */
-  commitTransaction(
-    messages: readonly OutMessage[],
-    groupId: string,
-    offsets: readonly { topic: string; partition: number; offset: string }[],
-    /** Awaited right before the commit (EndTxn); a rejection aborts the transaction. */
-    beforeCommit?: () => Promise<void>,
-  ): Promise<void>;
-  disconnect(): Promise<void>;
-}
-
-/** An idempotent (non-transactional) producer, for sources such as the scanner. */
-export interface PlainProducer {
-  send(messages: readonly OutMessage[]): Promise<void>;
-  disconnect(): Promise<void>;
-}
-
-export interface StreamConsumer {
-  subscribe(topics: readonly string[]): Promise<void>;
-  /** Runs until stop(): the handler gets one partition's batch at a time. */
-  run(handler: (batch: InBatch) => Promise<void>): Promise<void>;
-  /** Called with the partitions assigned to this member after every rebalance. */
-  onAssignment(listener: (assigned: Record<string, number[]>) => void): void;
-  /** Called when the consumer crashed and will not restart by itself. */
-  onCrash(listener: (error: Error) => void): void;
-  /** Waits for the running batch to finish, then leaves the group. */
-  disconnect(): Promise<void>;
-}
-
-export interface ConsumerOptions {
-  readonly groupId: string;
-  /** Fetch long-poll; disconnect() waits for it. */
-  readonly maxWaitMs: number;
-  readonly readCommitted: boolean;
-  readonly sessionTimeoutMs?: number;
-  readonly maxBytesPerPartition?: number;
-  /** Partition batches handed to the handler concurrently (default 1). */
-  readonly concurrentPartitions?: number;
-}
-
-export interface StreamClient {
-  admin(): Promise<StreamAdmin>;
-  transactionalProducer(transactionalId: string): Promise<TxProducer>;
-  producer(): Promise<PlainProducer>;
-  consumer(options: ConsumerOptions): Promise<StreamConsumer>;
-}
-
-export interface ClientOptions {
-  readonly brokers: readonly string[];
-  readonly clientId: string;
-  readonly connectionTimeoutMs?: number;
-  readonly requestTimeoutMs?: number;
+/** True when the error (or what it wraps) says no broker could be connected to. */
+function isUnreachable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++)
+    if (e instanceof KafkaJSConnectionError) return true;
+  return false;
 }
 
 const toKafkaMessages = (messages: readonly OutMessage[]) => {
@@ -135,7 +32,7 @@ const toKafkaMessages = (messages: readonly OutMessage[]) => {
   return [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
 };
 
-function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
+function headersOf(raw: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw ?? {})) {
     if (v === undefined) continue;
@@ -144,69 +41,16 @@ function headersOf(raw: Record<string, unknown> | undefined): Record<string, str
   return out;
 }
 
-interface CoordinatorLookup {
-  findGroupCoordinator(args: { groupId: string; coordinatorType?: number }): Promise<{ nodeId: number }>;
-  findBroker(args: { nodeId: number }): Promise<{ nodeId: number }>;
-}
-
-/**
- * kafkajs looks the transaction and group coordinators up again (a FindCoordinator round trip)
- * before every AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and EndTxn: four extra
- * round trips per transaction. This remembers the coordinator's node for `ttlMs` (the broker
- * connection is still checked on every use); `clear()` forgets it, e.g. after a failed commit,
- * so a moved coordinator is found again.
- */
-function cacheCoordinators(cluster: CoordinatorLookup, ttlMs: number): { clear(): void } {
-  const original = cluster.findGroupCoordinator.bind(cluster);
-  const cache = new Map<string, { nodeId: number; at: number }>();
-  cluster.findGroupCoordinator = async (args) => {
-    const key = `${args.coordinatorType ?? 0}:${args.groupId}`;
-    const hit = cache.get(key);
-    if (hit && Date.now() - hit.at < ttlMs) {
-      try {
-        return await cluster.findBroker({ nodeId: hit.nodeId });
-      } catch {
-        cache.delete(key);
-      }
-    }
-    const broker = await original(args);
-    cache.set(key, { nodeId: broker.nodeId, at: Date.now() });
-    return broker;
-  };
-  return { clear: () => cache.clear() };
-}
-
-/**
- * Runs `create` (a kafka.producer/consumer call) and hands the cluster object kafkajs makes for
- * it to `onCluster`. Uses kafkajs' private cluster factory; without it (another kafkajs version)
- * `onCluster` is simply not called.
- */
-function withClusterOf<T>(
-  kafka: object,
-  create: () => T,
-  onCluster: (cluster: CoordinatorLookup) => void,
-): T {
-  const k = kafka as Record<symbol, unknown>;
-  const sym = Object.getOwnPropertySymbols(kafka).find(
-    (x) => x.description === 'private:Kafka:createCluster',
-  );
-  const factory = sym ? k[sym] : undefined;
-  if (!sym || typeof factory !== 'function') return create();
-  k[sym] = (...args: unknown[]) => {
-    const cluster = (factory as (...a: unknown[]) => CoordinatorLookup)(...args);
-    if (typeof cluster?.findGroupCoordinator === 'function' && typeof cluster.findBroker === 'function')
-      onCluster(cluster);
-    return cluster;
-  };
-  try {
-    return create();
-  } finally {
-    k[sym] = factory;
-  }
-}
-
 /** The kafkajs-backed client. */
 export function createStreamClient(options: ClientOptions): StreamClient {
+  /** Connects a kafkajs client; brokers that cannot be reached are a KafkaUnreachableError. */
+  const connect = async (client: { connect(): Promise<void> }): Promise<void> => {
+    try {
+      await client.connect();
+    } catch (error) {
+      throw isUnreachable(error) ? new KafkaUnreachableError(options.brokers, error) : error;
+    }
+  };
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
@@ -221,7 +65,7 @@ export function createStreamClient(options: ClientOptions): StreamClient {
   return {
     async admin() {
       const admin = kafka.admin();
-      await admin.connect();
+      await connect(admin);
       return {
         listTopics: () => admin.listTopics(),
         async createTopics(specs) {
@@ -248,7 +92,7 @@ export function createStreamClient(options: ClientOptions): StreamClient {
             }
             if (Date.now() > deadline)
               throw new Error(`topics ${specs.map((x) => x.name).join(', ')} have no leaders`);
-            await new Promise((r) => setTimeout(r, 100));
+            await sleep(100);
           }
         },
         async describeTopics(names) {
@@ -317,7 +161,7 @@ export function createStreamClient(options: ClientOptions): StreamClient {
           coordinators = cacheCoordinators(cluster, 10_000);
         },
       );
-      await producer.connect();
+      await connect(producer);
       return {
         async commitTransaction(messages, groupId, offsets, beforeCommit) {
           const tx = await producer.transaction();
@@ -353,7 +197,7 @@ export function createStreamClient(options: ClientOptions): StreamClient {
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,
       });
-      await producer.connect();
+      await connect(producer);
       return {
         async send(messages) {
           if (messages.length > 0)
@@ -375,7 +219,7 @@ export function createStreamClient(options: ClientOptions): StreamClient {
         allowAutoTopicCreation: false,
         retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 10 },
       });
-      await consumer.connect();
+      await connect(consumer);
       return {
         async subscribe(topics) {
           await consumer.subscribe({ topics: [...topics], fromBeginning: true });
@@ -396,7 +240,7 @@ export function createStreamClient(options: ClientOptions): StreamClient {
                   offset: m.offset,
                   key: m.key ? m.key.toString('utf8') : null,
                   value: m.value,
-                  headers: headersOf(m.headers as Record<string, unknown> | undefined),
+                  headers: headersOf(m.headers),
                   timestamp: Number(m.timestamp),
                 })),
                 isRunning,
@@ -409,7 +253,7 @@ export function createStreamClient(options: ClientOptions): StreamClient {
         },
         onAssignment(listener) {
           consumer.on(consumer.events.GROUP_JOIN, (e) => {
-            listener(e.payload.memberAssignment as Record<string, number[]>);
+            listener(e.payload.memberAssignment);
           });
         },
         onCrash(listener) {

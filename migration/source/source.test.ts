@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ChromaSource, PooledChromaSource, readInOrder, type SourceBatch } from './source.ts';
+import { type ChromaSource, PooledChromaSource, readInOrder, type SourceBatch } from './index.ts';
 
 /** A source of `total` records whose reads take `delayMs` and are logged as [start, end] events. */
 function slowReads(total: number, delayMs: number, log: string[]) {
