@@ -16,22 +16,20 @@ export type ProductRecord = RecordOf<typeof Product>;
  * among the defaults, which read the prototype's item shape (title, description / features /
  * details, category, price) and common exports (id, asin, name, main_category) without flags.
  */
-export interface ColumnMapping {
-  readonly id?: string | undefined;
-  readonly title?: string | undefined;
-  /** Columns joined (in this order) into the description; lists and objects are flattened. */
-  readonly description?: readonly string[] | undefined;
-  readonly category?: string | undefined;
-  readonly price?: string | undefined;
-}
+type ProductField = keyof typeof Product.fields;
 
-const DEFAULTS = {
-  id: ['product_id', 'id', 'parent_asin', 'asin', 'sku'],
+/** Per product field, the source column (`description`: several, joined in order; lists and objects flattened). */
+export type ColumnMapping = {
+  readonly [F in ProductField]?: (F extends 'description' ? readonly string[] : string) | undefined;
+};
+
+const DEFAULTS: { readonly [F in ProductField]: readonly string[] } = {
+  product_id: ['product_id', 'id', 'parent_asin', 'asin', 'sku'],
   title: ['title', 'name', 'product_title'],
   description: ['description', 'features', 'details'],
   category: ['category', 'main_category', 'product_category'],
   price: ['price', 'list_price'],
-} as const;
+};
 
 /** Stable reasons a catalog row is kept out of the products table. */
 export type CatalogRejectReason =
@@ -289,13 +287,7 @@ async function readRows(conn: DuckDBConnection, file: string): Promise<Record<st
   }
 }
 
-interface ResolvedMapping {
-  id: string | null;
-  title: string | null;
-  description: string[];
-  category: string | null;
-  price: string | null;
-}
+type ResolvedMapping = { [F in ProductField]: F extends 'description' ? string[] : string | null };
 
 function resolveMapping(columns: Set<string>, m: ColumnMapping, file: string): ResolvedMapping {
   const given = (name: string | undefined, flag: string): string | undefined => {
@@ -310,7 +302,7 @@ function resolveMapping(columns: Set<string>, m: ColumnMapping, file: string): R
   const first = (names: readonly string[]) => names.find((n) => columns.has(n)) ?? null;
   for (const d of m.description ?? []) given(d, '--description-column');
   return {
-    id: given(m.id, '--id-column') ?? first(DEFAULTS.id),
+    product_id: given(m.product_id, '--id-column') ?? first(DEFAULTS.product_id),
     title: given(m.title, '--title-column') ?? first(DEFAULTS.title),
     description: m.description?.length
       ? [...m.description]
@@ -388,7 +380,7 @@ function mapRow(
       .map((c) => textOf(row[c]))
       .filter((s) => s !== null)
       .join(' ') || title;
-  const sourceId = m.id ? textOf(row[m.id]) : null;
+  const sourceId = m.product_id ? textOf(row[m.product_id]) : null;
   // Without an id column, the id follows what identifies the product, so a re-import keeps it.
   const productId =
     sourceId ??

@@ -41,7 +41,7 @@ export function catalogCommand(io: CliIo): Command {
           clock: ctx.clock,
           defaultCategory: opts.category,
           mapping: {
-            id: opts.idColumn,
+            product_id: opts.idColumn,
             title: opts.titleColumn,
             description: opts.descriptionColumn,
             category: opts.categoryColumn,
