@@ -49,6 +49,12 @@ export interface JobDef {
   /** Named parameters the SQL uses besides run_date and run_id. */
   readonly params: readonly string[];
   readonly sqlFile: string;
+  /**
+   * Version of the job's code outside its SQL file (default 1): bump it when the job's meaning
+   * changes in TypeScript (its inputs' binding, a parameter's derivation), so old outputs are
+   * recomputed. Part of the step fingerprint with the SQL, the schemas and the parameters.
+   */
+  readonly version?: number;
 }
 
 const SQL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sql');

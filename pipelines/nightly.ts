@@ -6,7 +6,7 @@ import type { Logger } from '../core/logging.ts';
 import type { Engine } from '../jobs/engines/engine.ts';
 import type { JobDef } from '../jobs/job.ts';
 import { planJob } from '../jobs/plan.ts';
-import { JOBS, topologicalOrder } from '../jobs/registry.ts';
+import { selectJobs } from '../jobs/registry.ts';
 import { evaluateDq } from './dq.ts';
 import { Ledger, type StepDetail, type StepEvent } from './ledger.ts';
 import { countByCode } from './outputs.ts';
@@ -51,6 +51,7 @@ export interface RunSummary {
 export async function runNightly(options: NightlyOptions): Promise<RunSummary> {
   const started = performance.now();
   const { lake, engine, log, date } = options;
+  const jobs = selectJobs(options.only);
   const ledger = new Ledger(lake);
   let runId: string;
   let doneInRun = new Set<string>();
@@ -64,7 +65,6 @@ export async function runNightly(options: NightlyOptions): Promise<RunSummary> {
   if (repaired.restored.length)
     log.warn({ restored: repaired.restored }, 'restored partitions left half-replaced by a crashed run');
 
-  const jobs = topologicalOrder(options.only ? JOBS.filter((j) => options.only!.includes(j.name)) : JOBS);
   const steps: StepEvent[] = [];
   options.progress?.start(jobs.map((j) => j.name));
   const runLog = log.child({ run_id: runId, date, engine: engine.name });
