@@ -7,7 +7,8 @@ import { assertDate, Lake, yesterdayUtc } from '../../core/lake.ts';
 import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
 import { SPARK_RUNNER, sparkPlanOf } from '../../jobs/engines/spark.ts';
 import { planJob } from '../../jobs/plan.ts';
-import { nightlyJobs, runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';
+import { selectJobs } from '../../jobs/registry.ts';
+import { runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';
 import { dryRunEmr } from '../../pipelines/emr/orchestrator.ts';
 import { emrPlansOf } from '../../pipelines/emr/plans.ts';
 import { Ledger, runNightly } from '../../pipelines/index.ts';
@@ -83,7 +84,7 @@ export function nightlyCommand(io: CliIo): Command {
     )
     .option(
       '--no-wait',
-      'emr: return once the steps are submitted (ledger: steps running; follow with `dealctl emr status`)',
+      'emr: return once the steps are submitted (ledger: steps running); finish later with `dealctl emr watch <run-id>`',
     )
     .option(
       '--deadline <minutes>',
@@ -189,7 +190,7 @@ interface NightlyOpts {
 
 /** --dry-run: the plans (local engines) or the EMR run's requests, as plain data. */
 async function dryRun(opts: NightlyOpts, config: Config, lake: Lake, date: string): Promise<unknown> {
-  const jobs = nightlyJobs(opts.only);
+  const jobs = selectJobs(opts.only);
   const runId = opts.resume ?? Ledger.newRunId(date);
   if (opts.engine === 'emr') {
     const emrConfig = emrConfigOf(config, opts);
@@ -252,14 +253,14 @@ async function nightlyOnEmr(
       progress,
     });
     if (opts.json) {
-      const { emr, error, ...rest } = summary;
+      const { timings, error, ...rest } = summary;
       io.out.write(
         `${JSON.stringify(
           {
             ...rest,
             error: error ? { code: error.code, message: error.message } : undefined,
             steps: stepsJson(summary.steps),
-            timings: emr?.timings,
+            timings,
           },
           null,
           2,
@@ -278,7 +279,9 @@ async function nightlyOnEmr(
           `(on EMR: dealctl nightly --engine emr --date ${summary.date} --resume ${summary.runId})\n`,
         );
       if (summary.state === 'submitted')
-        io.out.write(`Submitted, not waited for: follow with dealctl emr status ${summary.clusterId}\n`);
+        io.out.write(
+          `Submitted, not waited for: finish the bookkeeping with dealctl emr watch ${summary.runId} (cluster ${summary.clusterId})\n`,
+        );
     }
     if (summary.error) process.exitCode = summary.error.exitCode;
   } finally {

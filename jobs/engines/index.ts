@@ -4,7 +4,7 @@ import { DuckDbEngine, duckDbSettings } from './duckdb.ts';
 import type { Engine } from './engine.ts';
 import { SparkEngine, sparkSettings } from './spark.ts';
 
-/** Engines createEngine() builds (EMR runs through pipelines/emr, not this interface). */
+/** Engines createEngine() builds; EMR (pipelines/emr/engine.ts, EmrEngine) needs AWS clients and is built there. */
 export const ENGINE_NAMES = ['duckdb', 'spark'] as const;
 export type LocalEngineName = (typeof ENGINE_NAMES)[number];
 

@@ -13,7 +13,8 @@ import { dqMetricsSql } from '../dq-sql.ts';
 import type { JobStatement } from '../job.ts';
 import { MACROS, type MacroDef } from '../macros.ts';
 import type { JobPlan } from '../plan.ts';
-import type { Engine, JobResult, OutputResult } from './engine.ts';
+import type { Engine, JobResult } from './engine.ts';
+import type { RunnerItem } from './runner-result.ts';
 
 /** The PySpark runner every Spark launch executes (local spark-submit and EMR steps alike). */
 export const SPARK_RUNNER = path.join(
@@ -288,18 +289,6 @@ export function sparkSubmitArgs(settings: SparkSettings, workDir: string, serveA
 // The engine
 // ---------------------------------------------------------------------------------------------
 
-/** One job's entry in the runner's result JSON (--result), read back locally and from EMR's S3. */
-export interface RunnerItem {
-  readonly job: string;
-  readonly ok: boolean;
-  readonly outputs?: Record<string, OutputResult>;
-  readonly metrics?: JobResult['metrics'];
-  readonly durationMs?: number;
-  readonly timings?: { statement: string; ms: number }[];
-  readonly error?: string;
-  readonly errorClass?: string;
-}
-
 /** A job that Spark rejected or failed (SQL error, bad data): not retryable unless it looks like I/O. */
 export class SparkJobError extends Error {
   constructor(
@@ -398,11 +387,14 @@ export class SparkEngine implements Engine {
       for (const t of item.timings ?? [])
         this.timings.push({ job: plan.job, statement: t.statement, ms: t.ms });
       if (!item.ok) throw new SparkJobError(plan.job, item.error ?? 'unknown error', item.errorClass);
+      const quarantine = plan.outputs.find((o) => o.table === 'quarantine');
+      const byCode = quarantine ? item.outputs?.[quarantine.statement]?.byCode : undefined;
       return {
         job: plan.job,
         outputs: item.outputs ?? {},
         metrics: item.metrics ?? { rows_in: 0, deduplicated: 0, filtered: 0 },
         durationMs: performance.now() - started,
+        ...(byCode ? { quarantineByCode: byCode } : {}),
       };
     } finally {
       rmSync(plansFile, { force: true });

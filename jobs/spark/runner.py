@@ -19,9 +19,9 @@ the statements in order and writes the outputs.
       answers each with {"id": n, "done": true} once the result file is written;
       {"op": "exit"} or a closed socket stops it.
 
-A result file is {"items": [{"job", "ok", "outputs": {<statement>: {"rows", "files", "dq"}},
-"metrics", "durationMs", "timings", "error"}]}. Jobs after a failed one are not run (a batch is
-a dependency chain).
+A result file is {"items": [{"job", "ok", "outputs": {<statement>: {"rows", "files", "dq"[, "byCode"]}},
+"metrics", "durationMs", "timings", "error"}]}; "byCode" (quarantine outputs only) counts the
+written rows per error_code. Jobs after a failed one are not run (a batch is a dependency chain).
 """
 
 import datetime
@@ -246,6 +246,10 @@ def run_item(spark, plan):
                 views.append(dq_view)
                 dq = row_dict(spark.sql(extra["dq"][name]).first())
                 outputs[name] = {"rows": int(dq.get("row_count") or 0), "files": files, "dq": dq}
+                if out["table"] == "quarantine":
+                    # Counted here, where the rows were written (on EMR the TS side cannot read them).
+                    by_code = spark.sql(f"SELECT error_code, count(*) AS n FROM {dq_view} GROUP BY error_code")
+                    outputs[name]["byCode"] = {str(r["error_code"]): int(r["n"]) for r in by_code.collect()}
             timings.append({"statement": name, "ms": (time.perf_counter() - t0) * 1000})
     finally:
         for df in cached:
