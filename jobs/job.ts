@@ -120,6 +120,7 @@ const NON_PORTABLE: readonly [RegExp, string][] = [
     /[^\s,(='|]''|''[^\s,)'|]/,
     "a doubled quote inside a string literal (Spark reads 'a''b' as two literals): use chr(39)",
   ],
+  [/\$\$/, "dollar-quoted strings (DuckDB only): use a '…' literal"],
   [/\bNULLS\s+(FIRST|LAST)\b/i, ''],
 ];
 

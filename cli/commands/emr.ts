@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { awsClients } from '../../core/aws.ts';
 import { UsageError } from '../../core/errors.ts';
 import { yesterdayUtc } from '../../core/lake.ts';
-import { SPARK_RUNNER } from '../../jobs/engines/spark.ts';
+import { SPARK_RUNNER } from '../../jobs/engines/spark/index.ts';
 import { JOBS, jobByName, topologicalOrder } from '../../jobs/registry.ts';
 import { fetchStepStderr } from '../../pipelines/emr/logs.ts';
 import { runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';

@@ -5,7 +5,7 @@ import type { Config } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
 import { assertDate, Lake, yesterdayUtc } from '../../core/lake.ts';
 import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
-import { SPARK_RUNNER, sparkPlanOf } from '../../jobs/engines/spark.ts';
+import { SPARK_RUNNER, sparkPlanOf } from '../../jobs/engines/spark/index.ts';
 import { planJob } from '../../jobs/plan.ts';
 import { selectJobs } from '../../jobs/registry.ts';
 import { runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';

@@ -1,6 +1,6 @@
 """Thin PySpark runner for Deal Finder job plans (see docs/engines.md).
 
-Everything that decides *what* runs is computed on the TypeScript side (jobs/engines/spark.ts,
+Everything that decides *what* runs is computed on the TypeScript side (jobs/engines/spark/plan.ts,
 sparkPlanOf): a plans file is a JSON array of JobPlans exactly as planJob() returns them, each
 with one extra key "spark" holding the Spark-ready SQL of every statement (macros inlined), the
 data-quality SQL of every output and session settings. This script only binds the inputs, runs
@@ -35,13 +35,9 @@ import traceback
 
 MARK = "@@dealfinder-spark@@"
 
-# Job SQL relies on these (TIMESTAMP means zone-less, UTC calendar, ANSI errors instead of NULLs).
-SESSION_CONF = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.timestampType": "TIMESTAMP_NTZ",
-    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    "spark.sql.ansi.enabled": "true",
-}
+# No settings of its own: the session settings come with every plan ("spark.conf", set before the
+# plan runs) and with the launch (spark-submit --conf, from sparkConf() in
+# jobs/engines/spark/settings.ts, for the local driver and EMR steps alike).
 
 
 def reply(obj):
@@ -208,7 +204,7 @@ def run_item(spark, plan):
 
     extra = plan["spark"]
     started = time.perf_counter()
-    for k, v in {**SESSION_CONF, **extra.get("conf", {})}.items():
+    for k, v in extra.get("conf", {}).items():
         spark.conf.set(k, v)
     for stmt in extra.get("macroStatements", []):
         spark.sql(stmt)
@@ -344,11 +340,7 @@ def run_plans(spark, plans, jobs=None):
 def session():
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName("dealfinder")
-    for k, v in SESSION_CONF.items():
-        builder = builder.config(k, v)
-    spark = builder.getOrCreate()
-    spark.sparkContext._jsc.hadoopConfiguration().set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+    spark = SparkSession.builder.appName("dealfinder").getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
 
@@ -385,6 +377,12 @@ def serve(address):
     spark.stop()
 
 
+def usage_error(message):
+    """A bad invocation: exit 2 (a failed job exits 1), as docs/engines.md says."""
+    sys.stderr.write(f"runner.py: {message}\n{__doc__}")
+    raise SystemExit(2)
+
+
 def parse_args(argv):
     opts = {"plans": None, "jobs": [], "result": None, "serve": None}
     i = 1
@@ -399,10 +397,10 @@ def parse_args(argv):
             else:
                 opts[a[2:]] = argv[i]
         else:
-            raise SystemExit(f"runner.py: unexpected argument {a!r}\n{__doc__}")
+            usage_error(f"unexpected argument {a!r}")
         i += 1
     if not opts["serve"] and not opts["plans"]:
-        raise SystemExit(f"runner.py: --plans or --serve is required\n{__doc__}")
+        usage_error("--plans or --serve is required")
     return opts
 
 

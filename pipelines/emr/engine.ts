@@ -26,8 +26,7 @@ import {
   type JobResult,
   type RunBatch,
 } from '../../jobs/engines/engine.ts';
-import { parseRunnerResult } from '../../jobs/engines/runner-result.ts';
-import { SPARK_RUNNER } from '../../jobs/engines/spark.ts';
+import { parseRunnerResult, SPARK_RUNNER } from '../../jobs/engines/spark/index.ts';
 import type { JobDef } from '../../jobs/job.ts';
 import type { JobPlan, PlanContext } from '../../jobs/plan.ts';
 import { addPartitions, partitionInputOf } from '../glue/catalog.ts';

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../core/config.ts';
 import { addDays, Lake, TABLES } from '../../core/lake.ts';
-import { type SparkPlan, sparkPlanOf } from '../../jobs/engines/spark.ts';
+import { type SparkPlan, sparkPlanOf } from '../../jobs/engines/spark/index.ts';
 import type { JobDef } from '../../jobs/job.ts';
 import { type PlannedInput, planJob } from '../../jobs/plan.ts';
 

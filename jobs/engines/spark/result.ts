@@ -1,4 +1,4 @@
-import type { JobResult, OutputResult } from './engine.ts';
+import type { JobResult, OutputResult } from '../engine.ts';
 
 /** One job's entry in the PySpark runner's result JSON (--result), read back locally and from EMR's S3. */
 export interface RunnerItem {
