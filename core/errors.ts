@@ -5,7 +5,7 @@
 export type ErrorCode =
   | 'config-invalid'
   | 'usage'
-  | 'input-missing'
+  | 'missing-input'
   | 'job-sql-invalid'
   | 'job-failed'
   | 'engine-transient'
@@ -82,7 +82,7 @@ export class UsageError extends DealFinderError {
 
 export class InputMissingError extends DealFinderError {
   constructor(message: string, hint: string) {
-    super('input-missing', message, { hint, exitCode: EXIT_CODES.input });
+    super('missing-input', message, { hint, exitCode: EXIT_CODES.input });
   }
 }
 

@@ -56,6 +56,8 @@ export interface PlanContext {
   readonly config: Config;
   readonly runId: string;
   readonly runDate: string;
+  /** Input files left out (raw files found unreadable: quarantined file-level by the pipeline). */
+  readonly skipFiles?: ReadonlySet<string> | undefined;
 }
 
 export function planJob(job: JobDef, ctx: PlanContext): JobPlan {
@@ -67,11 +69,13 @@ export function planJob(job: JobDef, ctx: PlanContext): JobPlan {
   };
   const inputs = job.inputs.map((input): PlannedInput => {
     const table = TABLES[input.table];
-    const files = table.partitioned
-      ? rangeDates(ctx.runDate, input.days ?? { from: 0, to: 0 }).flatMap((d) =>
-          ctx.lake.partitionFiles(input.table, d),
-        )
-      : ctx.lake.partitionFiles(input.table);
+    const files = (
+      table.partitioned
+        ? rangeDates(ctx.runDate, input.days ?? { from: 0, to: 0 }).flatMap((d) =>
+            ctx.lake.partitionFiles(input.table, d),
+          )
+        : ctx.lake.partitionFiles(input.table)
+    ).filter((f) => !ctx.skipFiles?.has(f));
     const columns = Object.entries(table.record.fields).map(([name, spec]) => ({
       name,
       duckdb: sqlTypeOf(spec, 'duckdb'),

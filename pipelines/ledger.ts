@@ -16,6 +16,10 @@ export interface StepDetail {
   readonly quarantineByCode: Record<string, number>;
   readonly dq: DqCheckResult[];
   readonly durationMs: number;
+  /** Raw files the step could not read (each one a file-level quarantine record). */
+  readonly unreadableFiles?: readonly { source: string; reason: string }[];
+  /** Things a person should look at that did not stop the step (e.g. a .json in the raw folder). */
+  readonly warnings?: readonly string[];
 }
 
 export interface DqCheckResult {
@@ -26,7 +30,8 @@ export interface DqCheckResult {
     | 'freshness'
     | 'row_count_change'
     | 'quarantine_rate'
-    | 'conservation';
+    | 'conservation'
+    | 'unreadable_files';
   readonly status: 'pass' | 'warn' | 'fail';
   readonly value: number | null;
   readonly threshold: number | null;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import pRetry from 'p-retry';
 import type { Config } from '../core/config.ts';
 import { DataQualityError, DealFinderError, isRetryable, JobFailedError } from '../core/errors.ts';
@@ -10,6 +11,18 @@ import { selectJobs } from '../jobs/registry.ts';
 import { evaluateDq } from './dq.ts';
 import { Ledger, type StepDetail, type StepEvent } from './ledger.ts';
 import { countByCode } from './outputs.ts';
+import {
+  inspectRawInput,
+  type RawInspection,
+  UNREADABLE_FILE,
+  writeUnreadableFileRecords,
+} from './raw-input.ts';
+
+/**
+ * "Now" for the nightly (future dates, see raw-input.ts): the one place that reads the wall clock,
+ * to be replaced by the platform clock (core/clock.ts) when it lands.
+ */
+export const systemNow = (): Date => new Date();
 
 export interface ProgressReporter {
   start(steps: string[]): void;
@@ -33,6 +46,10 @@ export interface NightlyOptions {
   readonly runId?: string | undefined;
   readonly progress?: ProgressReporter | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Run a night whose raw partition is missing or empty (otherwise exit 4, missing-input). */
+  readonly allowEmpty?: boolean | undefined;
+  /** The current time, for "a date in the future" (default systemNow). */
+  readonly now?: (() => Date) | undefined;
 }
 
 export interface RunSummary {
@@ -45,6 +62,8 @@ export interface RunSummary {
   readonly error?: DealFinderError;
   /** The engine accepted the steps and the run did not wait for them (EMR --no-wait). */
   readonly detached?: boolean;
+  /** What a person should look at that did not fail the run (e.g. a non-Parquet raw file). */
+  readonly warnings?: readonly string[];
 }
 
 interface RunContext extends NightlyOptions {
@@ -54,6 +73,9 @@ interface RunContext extends NightlyOptions {
   readonly plans: Map<string, JobPlan>;
   /** Steps the engine accepted before they ran (EMR), with when each started. */
   readonly accepted: Map<string, string>;
+  /** The night's raw partition, when a step of this run reads it. */
+  raw?: RawInspection;
+  readonly warnings: string[];
 }
 
 /**
@@ -92,6 +114,7 @@ export async function runNightly(options: NightlyOptions): Promise<RunSummary> {
     log: runLog,
     plans: new Map(),
     accepted: new Map(),
+    warnings: [],
   };
   const summary = (status: RunSummary['status'], extra: Partial<RunSummary> = {}): RunSummary => ({
     runId,
@@ -100,12 +123,24 @@ export async function runNightly(options: NightlyOptions): Promise<RunSummary> {
     status,
     steps,
     wallMs: performance.now() - started,
+    ...(ctx.warnings.length ? { warnings: [...ctx.warnings] } : {}),
     ...extra,
   });
   options.progress?.start(jobs.map((j) => j.name));
   runLog.info({ jobs: jobs.map((j) => j.name), resume: !!options.resume }, 'nightly run started');
   try {
     const toRun = jobs.filter((j) => !doneInRun.has(j.name));
+    if (toRun.some(readsRaw)) {
+      ctx.raw = await inspectRawInput(lake, date, {
+        now: (options.now ?? systemNow)(),
+        allowEmpty: options.allowEmpty,
+      });
+      for (const u of ctx.raw.unknown)
+        ctx.warnings.push(`${u}: not a Parquet file, not read (the raw zone holds *.parquet)`);
+      for (const u of ctx.raw.unreadable)
+        ctx.warnings.push(`${u.source}: unreadable, quarantined as one file (${u.reason})`);
+      for (const w of ctx.warnings) runLog.warn({ date }, w);
+    }
     if (engine.begin && toRun.length > 0) {
       for (const job of toRun) ctx.plans.set(job.name, planOf(job, ctx));
       const begun = await engine.begin({
@@ -169,8 +204,19 @@ function inJobOrder(jobs: readonly JobDef[], events: readonly StepEvent[]): Step
     .filter((e): e is StepEvent => e !== undefined);
 }
 
+/** Jobs that read the night's raw partition (cleanup): the raw-input checks apply to them. */
+function readsRaw(job: JobDef): boolean {
+  return job.inputs.some((i) => i.table === 'raw_deals');
+}
+
 function planOf(job: JobDef, ctx: RunContext): JobPlan {
-  const planCtx = { lake: ctx.lake, config: ctx.config, runId: ctx.runId, runDate: ctx.date };
+  const planCtx = {
+    lake: ctx.lake,
+    config: ctx.config,
+    runId: ctx.runId,
+    runDate: ctx.date,
+    skipFiles: new Set(ctx.raw?.unreadable.map((u) => u.file) ?? []),
+  };
   return ctx.engine.plan ? ctx.engine.plan(job, planCtx) : planJob(job, planCtx);
 }
 
@@ -279,8 +325,32 @@ async function runStep(job: JobDef, ctx: RunContext): Promise<StepEvent> {
   const prev = ledger.previousDate(job.name, date);
   for (const o of job.outputs) previousRows[o.statement] = prev?.detail?.outputs[o.statement];
   const dq = evaluateDq({ job, result, runDate: date, config, previousRows });
+  const raw = readsRaw(job) ? ctx.raw : undefined;
+  if (raw && quarantineOut) {
+    const total = raw.parquetFiles.length + raw.unreadable.length;
+    const ratio = total === 0 ? 0 : raw.unreadable.length / total;
+    const limit = config.dq.unreadableFiles;
+    dq.push({
+      output: quarantineOut.statement,
+      check: 'unreadable_files',
+      status: ratio <= limit.maxRatio ? 'pass' : limit.severity,
+      value: ratio,
+      threshold: limit.maxRatio,
+      message: `${raw.unreadable.length} of ${total} raw files unreadable${raw.unreadable.length ? ` (${raw.unreadable.map((u) => u.source).join(', ')})` : ''}`,
+    });
+    if (raw.unreadable.length) quarantineByCode[UNREADABLE_FILE] = raw.unreadable.length;
+  }
   const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.rows]));
-  const detail: StepDetail = { outputs, quarantineByCode, dq, durationMs: Math.round(result.durationMs) };
+  const detail: StepDetail = {
+    outputs,
+    quarantineByCode,
+    dq,
+    durationMs: Math.round(result.durationMs),
+    ...(raw?.unreadable.length
+      ? { unreadableFiles: raw.unreadable.map((u) => ({ source: u.source, reason: u.reason })) }
+      : {}),
+    ...(raw && ctx.warnings.length ? { warnings: [...ctx.warnings] } : {}),
+  };
   const counts = {
     rows_in: result.metrics.rows_in,
     rows_out: result.outputs[job.primaryOutput]?.rows ?? 0,
@@ -309,12 +379,24 @@ async function runStep(job: JobDef, ctx: RunContext): Promise<StepEvent> {
     ctx.progress?.step(job.name, 'failed', 'data quality');
     throw err;
   }
+  if (raw?.unreadable.length && quarantineOut && !engine.writesInPlace) {
+    const staging = plan.outputs.find((o) => o.statement === quarantineOut.statement)!.stagingDir;
+    await writeUnreadableFileRecords(
+      path.join(staging, 'part-00001-unreadable-files.parquet'),
+      raw.unreadable,
+      {
+        runId,
+        step: job.name,
+      },
+    );
+  }
   crashPoint(`before-commit:${job.name}`);
   if (!engine.writesInPlace) for (const o of plan.outputs) lake.commit(runId, o.stagingDir, o.finalDir);
   crashPoint(`after-commit:${job.name}`);
   const filteredNote = result.metrics.filtered
     ? `${result.metrics.filtered} rows filtered (not eligible)`
     : undefined;
+  const rawNote = raw && ctx.warnings.length ? ctx.warnings.join('; ') : undefined;
   const event: StepEvent = {
     ...base,
     ...counts,
@@ -323,7 +405,7 @@ async function runStep(job: JobDef, ctx: RunContext): Promise<StepEvent> {
     started_at: startedAt,
     ended_at: now(),
     fingerprint: plan.fingerprint,
-    message: [result.note, filteredNote].filter(Boolean).join('; ') || null,
+    message: [result.note, filteredNote, rawNote].filter(Boolean).join('; ').slice(0, 2000) || null,
     detail: { ...detail, outputs: { ...outputs, filtered: result.metrics.filtered } },
   };
   ledger.record(event);

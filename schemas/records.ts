@@ -28,6 +28,7 @@ export const QUARANTINE_CODES = [
   'implausible_price',
   'expired',
   'unmatched_category',
+  'unreadable_file',
 ] as const;
 export type QuarantineCode = (typeof QUARANTINE_CODES)[number];
 

@@ -79,6 +79,10 @@ export function nightlyCommand(io: CliIo): Command {
     .option('--force', 'recompute steps even when their inputs are unchanged since the last run')
     .option('--only <jobs...>', 'run only these jobs')
     .option(
+      '--allow-empty',
+      'run even if the date has no raw deals (an intentionally empty night); without it that is a missing-input error, exit 4',
+    )
+    .option(
       '--cluster-id <j-…>',
       'emr: add the steps to this running cluster (default: emr.existingClusterId, else a transient cluster)',
     )
@@ -160,6 +164,7 @@ export function nightlyCommand(io: CliIo): Command {
           resume: opts.resume,
           force: opts.force,
           only: opts.only,
+          allowEmpty: opts.allowEmpty,
           ...(progress ? { progress } : {}),
         });
         if (opts.json) {
