@@ -40,6 +40,12 @@ export interface PlannedInput {
   readonly tablePath: string;
   /** Column names and types per dialect, for empty inputs. */
   readonly columns: readonly { name: string; duckdb: string; spark: string }[];
+  /**
+   * Runtime-resolved inputs only (EMR, where the raw files are first seen by the runner): leave out
+   * and report files whose Parquet footer cannot be read, and fail when none is left.
+   */
+  readonly checkReadable?: boolean;
+  readonly requireFiles?: boolean;
 }
 
 export interface PlannedOutput {
@@ -58,6 +64,8 @@ export interface PlanContext {
   readonly runDate: string;
   /** Input files left out (raw files found unreadable: quarantined file-level by the pipeline). */
   readonly skipFiles?: ReadonlySet<string> | undefined;
+  /** An intentionally empty night (--allow-empty): a missing raw partition is not an error. */
+  readonly allowEmpty?: boolean | undefined;
 }
 
 export function planJob(job: JobDef, ctx: PlanContext): JobPlan {

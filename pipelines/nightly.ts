@@ -216,6 +216,7 @@ function planOf(job: JobDef, ctx: RunContext): JobPlan {
     runId: ctx.runId,
     runDate: ctx.date,
     skipFiles: new Set(ctx.raw?.unreadable.map((u) => u.file) ?? []),
+    allowEmpty: ctx.allowEmpty,
   };
   return ctx.engine.plan ? ctx.engine.plan(job, planCtx) : planJob(job, planCtx);
 }
@@ -326,9 +327,16 @@ async function runStep(job: JobDef, ctx: RunContext): Promise<StepEvent> {
   for (const o of job.outputs) previousRows[o.statement] = prev?.detail?.outputs[o.statement];
   const dq = evaluateDq({ job, result, runDate: date, config, previousRows });
   const raw = readsRaw(job) ? ctx.raw : undefined;
-  if (raw && quarantineOut) {
-    const total = raw.parquetFiles.length + raw.unreadable.length;
-    const ratio = total === 0 ? 0 : raw.unreadable.length / total;
+  // Local lakes were inspected before planning; on EMR the runner checked the files it found.
+  const rawFiles =
+    raw && !lake.remote
+      ? { readable: raw.parquetFiles.length, unreadable: raw.unreadable, local: true }
+      : readsRaw(job)
+        ? result.rawFiles
+        : undefined;
+  if (rawFiles && quarantineOut) {
+    const total = rawFiles.readable + rawFiles.unreadable.length;
+    const ratio = total === 0 ? 0 : rawFiles.unreadable.length / total;
     const limit = config.dq.unreadableFiles;
     dq.push({
       output: quarantineOut.statement,
@@ -336,9 +344,14 @@ async function runStep(job: JobDef, ctx: RunContext): Promise<StepEvent> {
       status: ratio <= limit.maxRatio ? 'pass' : limit.severity,
       value: ratio,
       threshold: limit.maxRatio,
-      message: `${raw.unreadable.length} of ${total} raw files unreadable${raw.unreadable.length ? ` (${raw.unreadable.map((u) => u.source).join(', ')})` : ''}`,
+      message: `${rawFiles.unreadable.length} of ${total} raw files unreadable${rawFiles.unreadable.length ? ` (${rawFiles.unreadable.map((u) => u.source).join(', ')})` : ''}`,
     });
-    if (raw.unreadable.length) quarantineByCode[UNREADABLE_FILE] = raw.unreadable.length;
+    if (!('local' in rawFiles))
+      for (const u of rawFiles.unreadable)
+        ctx.warnings.push(`${u.source}: unreadable, left out by the runner (${u.reason})`);
+    // File-level quarantine records are written for local lakes (below); on S3 they are reported only.
+    if (raw?.unreadable.length && !engine.writesInPlace)
+      quarantineByCode[UNREADABLE_FILE] = raw.unreadable.length;
   }
   const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.rows]));
   const detail: StepDetail = {
@@ -346,8 +359,8 @@ async function runStep(job: JobDef, ctx: RunContext): Promise<StepEvent> {
     quarantineByCode,
     dq,
     durationMs: Math.round(result.durationMs),
-    ...(raw?.unreadable.length
-      ? { unreadableFiles: raw.unreadable.map((u) => ({ source: u.source, reason: u.reason })) }
+    ...(rawFiles?.unreadable.length
+      ? { unreadableFiles: rawFiles.unreadable.map((u) => ({ source: u.source, reason: u.reason })) }
       : {}),
     ...(raw && ctx.warnings.length ? { warnings: [...ctx.warnings] } : {}),
   };

@@ -24,6 +24,13 @@ export interface JobResult {
   readonly quarantineByCode?: Record<string, number>;
   /** A note for the step's ledger event (EMR: the step id). */
   readonly note?: string;
+  /** Raw files the engine checked itself (EMR's runner): how many were readable, which were not. */
+  readonly rawFiles?: RawFilesReport;
+}
+
+export interface RawFilesReport {
+  readonly readable: number;
+  readonly unreadable: readonly { source: string; reason: string }[];
 }
 
 /** Every plan of a run, for an engine that accepts the whole run at once (EMR submits all steps). */

@@ -21,7 +21,10 @@ the statements in order and writes the outputs.
 
 A result file is {"items": [{"job", "ok", "outputs": {<statement>: {"rows", "files", "dq"[, "byCode"]}},
 "metrics", "durationMs", "timings", "error"}]}; "byCode" (quarantine outputs only) counts the
-written rows per error_code. Jobs after a failed one are not run (a batch is a dependency chain).
+written rows per error_code; "rawFiles" ({"readable", "unreadable": [{"source", "reason"}]}) is
+there when an input asked for "checkReadable" (EMR's raw input: files whose Parquet footer cannot
+be read are left out; with "requireFiles", none left fails the job with "missing-input: …").
+Jobs after a failed one are not run (a batch is a dependency chain).
 """
 
 import datetime
@@ -98,7 +101,20 @@ def row_dict(row):
     return {} if row is None else {k: jsonable(v) for k, v in row.asDict().items()}
 
 
-def bind_input(spark, inp):
+def readable_files(spark, files, table_path):
+    """(files whose Parquet footer reads, [{source, reason}] for the others)."""
+    good, bad = [], []
+    for f in files:
+        try:
+            spark.read.parquet(f).schema
+            good.append(f)
+        except Exception as exc:  # noqa: BLE001 - any reader error makes the file unreadable
+            source = table_path + "/" + "/".join(f.rstrip("/").split("/")[-2:])
+            bad.append({"source": source, "reason": error_text(exc).splitlines()[0][:500]})
+    return good, bad
+
+
+def bind_input(spark, inp, report):
     """Temp view over an input's Parquet files, columns cast to the declared Spark types."""
     from pyspark.sql import functions as F
 
@@ -111,6 +127,16 @@ def bind_input(spark, inp):
     files = list(inp["files"]) if inp.get("files") else []
     if inp.get("locations"):
         files += resolve_locations(spark, inp["locations"])
+    if inp.get("checkReadable"):
+        # Plans with runtime inputs (EMR) see the raw files only here: a file whose footer cannot be
+        # read is left out and reported, as pipelines/raw-input.ts does before local runs.
+        files, bad = readable_files(spark, files, inp["tablePath"])
+        report.setdefault(inp["view"], {"readable": 0, "unreadable": []})
+        report[inp["view"]]["readable"] += len(files)
+        report[inp["view"]]["unreadable"] += bad
+    if inp.get("requireFiles") and not files:
+        where = ", ".join(inp.get("locations") or []) or inp["tablePath"]
+        raise RuntimeError(f"missing-input: no readable raw file in {where} (plan with --allow-empty for an empty night)")
     if not files:
         typed = [f"CAST(NULL AS {c['spark']}) AS `{c['name']}`" for c in cols]
         typed += [f"CAST(NULL AS {t}) AS `{n}`" for n, t in extra_types]
@@ -210,12 +236,12 @@ def run_item(spark, plan):
         spark.sql(stmt)
     args = {name: param_value(p) for name, p in plan["params"].items()}
     outputs_by_stmt = {o["statement"]: o for o in plan["outputs"]}
-    views, cached, timings = [], [], []
+    views, cached, timings, raw_report = [], [], [], {}
     outputs, metrics = {}, {"rows_in": 0, "deduplicated": 0, "filtered": 0}
     try:
         t0 = time.perf_counter()
         for inp in plan["inputs"]:
-            bind_input(spark, inp)
+            bind_input(spark, inp, raw_report)
             views.append(inp["view"])
         timings.append({"statement": "(inputs)", "ms": (time.perf_counter() - t0) * 1000})
         for s in extra["statements"]:
@@ -252,7 +278,7 @@ def run_item(spark, plan):
             df.unpersist()
         for v in views:
             spark.catalog.dropTempView(v)
-    return {
+    result = {
         "job": plan["job"],
         "ok": True,
         "outputs": outputs,
@@ -260,6 +286,13 @@ def run_item(spark, plan):
         "durationMs": (time.perf_counter() - started) * 1000,
         "timings": timings,
     }
+    if raw_report:
+        result["rawFiles"] = {
+            "readable": sum(r["readable"] for r in raw_report.values()),
+            "unreadable": [u for r in raw_report.values() for u in r["unreadable"]],
+        }
+    return result
+
 
 
 def error_text(exc):

@@ -104,6 +104,7 @@ export class EmrEngine implements Engine {
       runId: ctx.runId,
       date: ctx.runDate,
       lake: ctx.lake,
+      allowEmpty: ctx.allowEmpty,
     });
   }
 
@@ -253,6 +254,7 @@ export class EmrEngine implements Engine {
       durationMs: item.durationMs ?? performance.now() - started,
       ...(quarantine ? { quarantineByCode: item.outputs?.[quarantine.statement]?.byCode ?? {} } : {}),
       note: `EMR step ${step.id}`,
+      ...(item.rawFiles ? { rawFiles: item.rawFiles } : {}),
     };
   }
 

@@ -346,4 +346,57 @@ describe('runNightlyOnEmr (mocked AWS)', () => {
     expect(parts).toEqual(['deals', 'quarantine', 'enriched_deals', 'price_trends', 'features']);
     expect(new Ledger(lake).runs().find((r) => r.runId === runId)?.status).toBe('succeeded');
   });
+
+  it('raw files the runner could not read on EMR: reported, counted by the unreadable_files check; the plan asks the runner to check', async () => {
+    const runId = `${DATE}_rawfiles`;
+    resultsFor(runId);
+    const body = JSON.stringify({
+      items: [
+        {
+          job: 'cleanup',
+          ok: true,
+          durationMs: 1,
+          ...RESULTS.cleanup,
+          rawFiles: {
+            readable: 1,
+            unreadable: [{ source: `raw/deals/dt=${DATE}/partner.parquet`, reason: 'not a Parquet file' }],
+          },
+        },
+      ],
+    });
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'lake-bkt', Key: `df/runs/${runId}/results/cleanup.json` })
+      .resolves({ Body: { transformToString: async () => body } as never });
+    emrMock
+      .on(ListStepsCommand)
+      .resolves(listed(runId, ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']));
+    const summary = await runNightlyOnEmr({ date: DATE, config, lake, log, clients, runId });
+    expect(summary.status).toBe('succeeded');
+    const cleanup = summary.steps[0]!;
+    expect(cleanup.detail?.dq.find((c) => c.check === 'unreadable_files')).toMatchObject({
+      status: 'pass',
+      value: 0.5,
+      message: `1 of 2 raw files unreadable (raw/deals/dt=${DATE}/partner.parquet)`,
+    });
+    expect(cleanup.detail?.unreadableFiles).toEqual([
+      { source: `raw/deals/dt=${DATE}/partner.parquet`, reason: 'not a Parquet file' },
+    ]);
+    expect(summary.warnings).toEqual([
+      `raw/deals/dt=${DATE}/partner.parquet: unreadable, left out by the runner (not a Parquet file)`,
+    ]);
+    const plansPut = s3Mock
+      .commandCalls(PutObjectCommand)
+      .map((c) => c.args[0].input)
+      .find((i) => i.Key?.endsWith('/plans.json'))!;
+    const plans = JSON.parse(Buffer.from(plansPut.Body as Uint8Array).toString('utf8')) as {
+      job: string;
+      inputs: { table: string; checkReadable?: boolean; requireFiles?: boolean }[];
+    }[];
+    expect(plans[0]!.inputs.map((i) => [i.table, i.checkReadable ?? false, i.requireFiles ?? false])).toEqual(
+      [
+        ['raw_deals', true, true],
+        ['deals', false, false],
+      ],
+    );
+  });
 });

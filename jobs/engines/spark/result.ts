@@ -1,4 +1,4 @@
-import type { JobResult, OutputResult } from '../engine.ts';
+import type { JobResult, OutputResult, RawFilesReport } from '../engine.ts';
 
 /** One job's entry in the PySpark runner's result JSON (--result), read back locally and from EMR's S3. */
 export interface RunnerItem {
@@ -10,6 +10,8 @@ export interface RunnerItem {
   readonly timings?: { statement: string; ms: number }[];
   readonly error?: string;
   readonly errorClass?: string;
+  /** Inputs the runner checked for readable files (plans with checkReadable). */
+  readonly rawFiles?: RawFilesReport;
 }
 
 export interface RunnerOutput extends OutputResult {
@@ -46,6 +48,11 @@ export function parseRunnerResult(
   if (!isRecord(metrics) || !['rows_in', 'deduplicated', 'filtered'].every((k) => isCount(metrics[k])))
     return { ok: false, problem: '"metrics" lacks rows_in/deduplicated/filtered counts' };
   if (!isRecord(item.outputs)) return { ok: false, problem: 'no "outputs"' };
+  if (item.rawFiles !== undefined) {
+    const raw = item.rawFiles;
+    if (!isRecord(raw) || !isCount(raw.readable) || !Array.isArray(raw.unreadable))
+      return { ok: false, problem: '"rawFiles" is not {readable, unreadable[]}' };
+  }
   for (const o of expect.outputs) {
     const out = item.outputs[o.statement];
     if (!isRecord(out)) return { ok: false, problem: `no output ${o.statement}` };
