@@ -49,6 +49,7 @@ export function renderSummary(summary: RunSummary, lakeRoot: string): string {
     lines.push(`Data quality: ${pass}/${checks.length} checks passed`);
     if (checks.length > pass) lines.push(dq.toString());
   }
+  for (const w of summary.warnings ?? []) lines.push(`warning: ${w}`);
   if (summary.error)
     lines.push(
       `error[${summary.error.code}]: ${summary.error.message}${summary.error.hint ? `\nhint: ${summary.error.hint}` : ''}`,

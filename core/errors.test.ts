@@ -27,7 +27,7 @@ describe('the error hierarchy', () => {
       [new UnknownJobError('nope', ['cleanup']), 'job-unknown', 2],
       [new DateRangeTooLongError('2010-01-01', '2026-01-01', 3660), 'date-range-too-long', 2],
       [new DataQualityError('cleanup', ['validity']), 'data-quality-failed', 3],
-      [new InputMissingError('no run', 'list runs'), 'input-missing', 4],
+      [new InputMissingError('no run', 'list runs'), 'missing-input', 4],
       [new SourceUnreadableError('/x', new Error('gone')), 'migration-source-unreadable', 4],
       [new ConfigError('bad'), 'config-invalid', 5],
       [new JobFailedError('cleanup', new Error('boom'), false), 'job-failed', 1],

@@ -14,7 +14,7 @@
 export type ErrorCode =
   | 'config-invalid'
   | 'usage'
-  | 'input-missing'
+  | 'missing-input'
   | 'date-invalid'
   | 'date-range-too-long'
   | 'job-unknown'
@@ -172,7 +172,7 @@ export class UsageError extends DealFinderError {
 
 export class InputMissingError extends DealFinderError {
   constructor(message: string, hint: string) {
-    super('input-missing', message, { hint, category: 'missing-input' });
+    super('missing-input', message, { hint, category: 'missing-input' });
   }
 }
 

@@ -49,6 +49,12 @@ export interface JobDef {
   /** Named parameters the SQL uses besides run_date and run_id. */
   readonly params: readonly string[];
   readonly sqlFile: string;
+  /**
+   * Version of the job's code outside its SQL file (default 1): bump it when the job's meaning
+   * changes in TypeScript (its inputs' binding, a parameter's derivation), so old outputs are
+   * recomputed. Part of the step fingerprint with the SQL, the schemas and the parameters.
+   */
+  readonly version?: number;
 }
 
 const SQL_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sql');
@@ -114,6 +120,7 @@ const NON_PORTABLE: readonly [RegExp, string][] = [
     /[^\s,(='|]''|''[^\s,)'|]/,
     "a doubled quote inside a string literal (Spark reads 'a''b' as two literals): use chr(39)",
   ],
+  [/\$\$/, "dollar-quoted strings (DuckDB only): use a '…' literal"],
   [/\bNULLS\s+(FIRST|LAST)\b/i, ''],
 ];
 

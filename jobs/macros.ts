@@ -4,7 +4,7 @@ import { RawDeal, type RecordDef, sqlTypeOf } from '../schemas/index.ts';
  * The only engine-specific SQL of the platform: a small, named set of scalar macros whose
  * semantics differ between DuckDB and Spark SQL. Job SQL calls these by name; each engine
  * supplies its own body (DuckDB: CREATE MACRO; Spark 3.5 has no SQL functions, so the Spark
- * engine inlines the body at each call, see inlineSparkMacros in jobs/engines/spark.ts).
+ * engine inlines the body at each call, see inlineSparkMacros in jobs/engines/spark/plan.ts).
  *
  * Everything else in jobs/sql must be in the portable subset (see docs/engines.md).
  */

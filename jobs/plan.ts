@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Config } from '../core/config.ts';
 import { addDays, type Lake, TABLES, type TableName } from '../core/lake.ts';
-import { type SqlDialect, sqlProjectionOf, sqlTypeOf } from '../schemas/index.ts';
+import { type RecordDef, type SqlDialect, sqlProjectionOf, sqlTypeOf } from '../schemas/index.ts';
 import { type JobDef, type JobStatement, loadJobSql, type ParamValue } from './job.ts';
 import { MACROS } from './macros.ts';
 
@@ -22,7 +22,10 @@ export interface JobPlan {
   readonly outputs: readonly PlannedOutput[];
   readonly primaryOutput: string;
   readonly macros: { readonly duckdb: readonly string[]; readonly spark: readonly string[] };
-  /** Hash of inputs (paths, sizes, mtimes), SQL, params and macros: equal fingerprints mean equal outputs. */
+  /**
+   * Hash of inputs (paths, sizes, mtimes), SQL, params, macros, the input and output schemas
+   * (schemas/) and the job's code version: equal fingerprints mean equal outputs (planFingerprint).
+   */
   readonly fingerprint: string;
 }
 
@@ -37,6 +40,12 @@ export interface PlannedInput {
   readonly tablePath: string;
   /** Column names and types per dialect, for empty inputs. */
   readonly columns: readonly { name: string; duckdb: string; spark: string }[];
+  /**
+   * Runtime-resolved inputs only (EMR, where the raw files are first seen by the runner): leave out
+   * and report files whose Parquet footer cannot be read, and fail when none is left.
+   */
+  readonly checkReadable?: boolean;
+  readonly requireFiles?: boolean;
 }
 
 export interface PlannedOutput {
@@ -53,6 +62,10 @@ export interface PlanContext {
   readonly config: Config;
   readonly runId: string;
   readonly runDate: string;
+  /** Input files left out (raw files found unreadable: quarantined file-level by the pipeline). */
+  readonly skipFiles?: ReadonlySet<string> | undefined;
+  /** An intentionally empty night (--allow-empty): a missing raw partition is not an error. */
+  readonly allowEmpty?: boolean | undefined;
 }
 
 export function planJob(job: JobDef, ctx: PlanContext): JobPlan {
@@ -64,11 +77,13 @@ export function planJob(job: JobDef, ctx: PlanContext): JobPlan {
   };
   const inputs = job.inputs.map((input): PlannedInput => {
     const table = TABLES[input.table];
-    const files = table.partitioned
-      ? rangeDates(ctx.runDate, input.days ?? { from: 0, to: 0 }).flatMap((d) =>
-          ctx.lake.partitionFiles(input.table, d),
-        )
-      : ctx.lake.partitionFiles(input.table);
+    const files = (
+      table.partitioned
+        ? rangeDates(ctx.runDate, input.days ?? { from: 0, to: 0 }).flatMap((d) =>
+            ctx.lake.partitionFiles(input.table, d),
+          )
+        : ctx.lake.partitionFiles(input.table)
+    ).filter((f) => !ctx.skipFiles?.has(f));
     const columns = Object.entries(table.record.fields).map(([name, spec]) => ({
       name,
       duckdb: sqlTypeOf(spec, 'duckdb'),
@@ -98,14 +113,20 @@ export function planJob(job: JobDef, ctx: PlanContext): JobPlan {
     duckdb: MACROS.map((m) => `${m.name}:${m.duckdb}`),
     spark: MACROS.map((m) => `${m.name}:${m.spark}`),
   };
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify({ statements, params: { ...params, run_id: undefined }, macros }));
-  for (const input of inputs) {
-    for (const f of input.files) {
-      const st = statSync(f);
-      hash.update(`${f}:${st.size}:${st.mtimeMs}`);
-    }
-  }
+  const fingerprint = planFingerprint({
+    job,
+    statements,
+    params,
+    macros,
+    inputs,
+    outputSchemas: Object.fromEntries(job.outputs.map((o) => [o.statement, TABLES[o.table].record])),
+    inputFiles: inputs
+      .flatMap((i) => i.files)
+      .map((f) => {
+        const st = statSync(f);
+        return { path: f, size: st.size, mtimeMs: st.mtimeMs };
+      }),
+  });
   return {
     job: job.name,
     kind: job.kind,
@@ -117,8 +138,59 @@ export function planJob(job: JobDef, ctx: PlanContext): JobPlan {
     outputs,
     primaryOutput: job.primaryOutput,
     macros,
-    fingerprint: hash.digest('hex').slice(0, 32),
+    fingerprint,
   };
+}
+
+/**
+ * Bump when the way a plan runs changes outside the job's SQL, macros and schemas (the engines'
+ * binding of inputs or writing of outputs), so every step recomputes once after the upgrade.
+ */
+export const PLAN_FORMAT_VERSION = 2;
+
+export interface FingerprintParts {
+  readonly job: Pick<JobDef, 'name' | 'kind' | 'inputs' | 'outputs' | 'params' | 'version'>;
+  readonly statements: readonly JobStatement[];
+  readonly params: Record<string, ParamValue>;
+  readonly macros: JobPlan['macros'];
+  readonly inputs: readonly Pick<PlannedInput, 'view' | 'columns'>[];
+  /** The declared record (schemas/) of every output, keyed by output statement. */
+  readonly outputSchemas: Record<string, RecordDef>;
+  readonly inputFiles: readonly { path: string; size: number; mtimeMs: number }[];
+}
+
+/**
+ * What a step's outputs depend on, hashed: a change in any part (a column added in schemas/, a
+ * job's SQL or version, a config parameter, an input file) gives a new fingerprint, so the step
+ * recomputes instead of keeping Parquet of the old shape as "up to date". The run id is left out:
+ * re-running a date with identical inputs must match.
+ */
+export function planFingerprint(parts: FingerprintParts): string {
+  const hash = createHash('sha256');
+  hash.update(
+    JSON.stringify({
+      format: PLAN_FORMAT_VERSION,
+      job: {
+        name: parts.job.name,
+        kind: parts.job.kind,
+        version: parts.job.version ?? 1,
+        inputs: parts.job.inputs,
+        outputs: parts.job.outputs,
+        params: parts.job.params,
+      },
+      statements: parts.statements,
+      params: { ...parts.params, run_id: undefined },
+      macros: parts.macros,
+      inputColumns: parts.inputs.map((i) => [i.view, i.columns]),
+      outputSchemas: Object.entries(parts.outputSchemas).map(([statement, record]) => [
+        statement,
+        record.name,
+        record.fields,
+      ]),
+    }),
+  );
+  for (const f of parts.inputFiles) hash.update(`${f.path}:${f.size}:${f.mtimeMs}`);
+  return hash.digest('hex').slice(0, 32);
 }
 
 function rangeDates(runDate: string, days: { from: number; to: number }): string[] {
@@ -127,12 +199,29 @@ function rangeDates(runDate: string, days: { from: number; to: number }): string
   return out;
 }
 
-function jobParams(job: JobDef, config: Config): Record<string, ParamValue> {
-  const all: Record<string, ParamValue> = {
+/**
+ * The config → SQL parameter mapping, defined once: every parameter a job (jobs/sql) or a
+ * streaming rule (streaming/rules) may declare, besides run_date and run_id.
+ */
+export function configParams(config: Config): Record<string, ParamValue> {
+  return {
     max_plausible_price: { type: 'DOUBLE', value: config.jobs.maxPlausiblePrice },
     dedupe_window_hours: { type: 'DOUBLE', value: config.jobs.dedupeWindowHours },
     min_match_confidence: { type: 'DOUBLE', value: config.jobs.minMatchConfidence },
   };
+}
+
+/** Every parameter SQL outside a nightly step may use: run_date, run_id and configParams(). */
+export function sqlParams(config: Config, runDate: string, runId: string): Record<string, ParamValue> {
+  return {
+    run_date: { type: 'DATE', value: runDate },
+    run_id: { type: 'VARCHAR', value: runId },
+    ...configParams(config),
+  };
+}
+
+function jobParams(job: JobDef, config: Config): Record<string, ParamValue> {
+  const all = configParams(config);
   const out: Record<string, ParamValue> = {};
   for (const p of job.params) {
     const v = all[p];

@@ -70,14 +70,29 @@ export const JOBS: readonly JobDef[] = [
   },
 ];
 
+/** The job of that name; an unknown name is the user's mistake (a usage error, exit 2). */
 export function jobByName(name: string): JobDef {
   const job = JOBS.find((j) => j.name === name);
-  if (!job)
-    throw new UnknownJobError(
-      name,
-      JOBS.map((j) => j.name),
-    );
+  if (!job) throw unknownJobs([name]);
   return job;
+}
+
+function unknownJobs(names: readonly string[]): UnknownJobError {
+  return new UnknownJobError(
+    names.join(', '),
+    JOBS.map((j) => j.name),
+  );
+}
+
+/**
+ * The jobs a run executes, in dependency order: all of them, or exactly those named in `only`
+ * (an unknown name is a usage error on every engine, never a run that silently does nothing).
+ */
+export function selectJobs(only?: readonly string[]): JobDef[] {
+  if (!only) return topologicalOrder(JOBS);
+  const unknown = only.filter((n) => !JOBS.some((j) => j.name === n));
+  if (unknown.length > 0) throw unknownJobs(unknown);
+  return topologicalOrder(JOBS.filter((j) => only.includes(j.name)));
 }
 
 /** Jobs in an order that respects dependsOn (stable: registry order breaks ties). */

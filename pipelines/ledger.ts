@@ -16,6 +16,10 @@ export interface StepDetail {
   readonly quarantineByCode: Record<string, number>;
   readonly dq: DqCheckResult[];
   readonly durationMs: number;
+  /** Raw files the step could not read (each one a file-level quarantine record). */
+  readonly unreadableFiles?: readonly { source: string; reason: string }[];
+  /** Things a person should look at that did not stop the step (e.g. a .json in the raw folder). */
+  readonly warnings?: readonly string[];
 }
 
 /** One DQ check of one output: a DqResult (schemas/records.ts) without the run and step it belongs to. */

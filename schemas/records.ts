@@ -28,6 +28,7 @@ export const QUARANTINE_CODES = [
   'implausible_price',
   'expired',
   'unmatched_category',
+  'unreadable_file',
 ] as const;
 export type QuarantineCode = (typeof QUARANTINE_CODES)[number];
 
@@ -259,6 +260,7 @@ export const DQ_CHECKS = [
   'row_count_change',
   'quarantine_rate',
   'conservation',
+  'unreadable_files',
 ] as const;
 export type DqCheck = (typeof DQ_CHECKS)[number];
 

@@ -11,15 +11,17 @@ import { Command } from 'commander';
 import { awsClients } from '../../core/aws.ts';
 import { UsageError } from '../../core/errors.ts';
 import { yesterdayUtc } from '../../core/lake.ts';
-import { SPARK_RUNNER } from '../../jobs/engines/spark.ts';
+import { SPARK_RUNNER } from '../../jobs/engines/spark/index.ts';
 import { JOBS, jobByName, topologicalOrder } from '../../jobs/registry.ts';
 import { fetchStepStderr } from '../../pipelines/emr/logs.ts';
+import { runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';
 import { dryRunEmr } from '../../pipelines/emr/orchestrator.ts';
 import { emrPlansOf } from '../../pipelines/emr/plans.ts';
 import { logUriOf } from '../../pipelines/emr/requests.ts';
 import { Ledger } from '../../pipelines/ledger.ts';
 import { contextOf } from '../context.ts';
 import type { CliIo } from '../main.ts';
+import { renderSummary, stepsJson } from '../render.ts';
 import { parseCount, parseDate } from './nightly.ts';
 
 const CLUSTER_ID = /^j-[A-Z0-9]+$/;
@@ -63,6 +65,43 @@ export function emrCommand(io: CliIo): Command {
         plans,
       });
       io.out.write(`${JSON.stringify(requests, null, 2)}\n`);
+    });
+
+  emr
+    .command('watch <run-id>')
+    .description(
+      'Await the EMR steps of a run submitted with `nightly --engine emr --no-wait` and finish its bookkeeping: ledger, DQ, quarantine by reason, Glue partitions (same as `nightly --engine emr --resume RUN`).',
+    )
+    .option('--json', 'print the run summary as JSON')
+    .action(async (runId: string, opts, command: Command) => {
+      const ctx = contextOf(command, io.out);
+      const run = new Ledger(ctx.lake).runs().find((r) => r.runId === runId);
+      if (!run)
+        throw new UsageError(`run ${runId} is not in the ledger`, 'list runs with `dealctl runs list`');
+      if (run.engine !== 'emr')
+        throw new UsageError(
+          `run ${runId} ran on ${run.engine}, not emr`,
+          'resume it with `dealctl nightly --resume`',
+        );
+      const clients = awsClients(ctx.config);
+      try {
+        const summary = await runNightlyOnEmr({
+          date: run.runDate,
+          config: ctx.config,
+          lake: ctx.lake,
+          log: ctx.log,
+          clients,
+          resume: runId,
+        });
+        io.out.write(
+          opts.json
+            ? `${JSON.stringify({ ...summary, error: summary.error ? { code: summary.error.code, message: summary.error.message } : undefined, steps: stepsJson(summary.steps) }, null, 2)}\n`
+            : renderSummary(summary, ctx.config.lake.root),
+        );
+        if (summary.error) process.exitCode = summary.error.exitCode;
+      } finally {
+        clients.destroy();
+      }
     });
 
   emr

@@ -5,9 +5,10 @@ import type { Config } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
 import { assertDate, Lake, yesterdayUtc } from '../../core/lake.ts';
 import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
-import { SPARK_RUNNER, sparkPlanOf } from '../../jobs/engines/spark.ts';
+import { SPARK_RUNNER, sparkPlanOf } from '../../jobs/engines/spark/index.ts';
 import { planJob } from '../../jobs/plan.ts';
-import { nightlyJobs, runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';
+import { selectJobs } from '../../jobs/registry.ts';
+import { runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';
 import { dryRunEmr } from '../../pipelines/emr/orchestrator.ts';
 import { emrPlansOf } from '../../pipelines/emr/plans.ts';
 import { Ledger, runNightly } from '../../pipelines/index.ts';
@@ -78,12 +79,16 @@ export function nightlyCommand(io: CliIo): Command {
     .option('--force', 'recompute steps even when their inputs are unchanged since the last run')
     .option('--only <jobs...>', 'run only these jobs')
     .option(
+      '--allow-empty',
+      'run even if the date has no raw deals (an intentionally empty night); without it that is a missing-input error, exit 4',
+    )
+    .option(
       '--cluster-id <j-…>',
       'emr: add the steps to this running cluster (default: emr.existingClusterId, else a transient cluster)',
     )
     .option(
       '--no-wait',
-      'emr: return once the steps are submitted (ledger: steps running; follow with `dealctl emr status`)',
+      'emr: return once the steps are submitted (ledger: steps running); finish later with `dealctl emr watch <run-id>`',
     )
     .option(
       '--deadline <minutes>',
@@ -159,6 +164,7 @@ export function nightlyCommand(io: CliIo): Command {
           resume: opts.resume,
           force: opts.force,
           only: opts.only,
+          allowEmpty: opts.allowEmpty,
           ...(progress ? { progress } : {}),
         });
         if (opts.json) {
@@ -189,7 +195,7 @@ interface NightlyOpts {
 
 /** --dry-run: the plans (local engines) or the EMR run's requests, as plain data. */
 async function dryRun(opts: NightlyOpts, config: Config, lake: Lake, date: string): Promise<unknown> {
-  const jobs = nightlyJobs(opts.only);
+  const jobs = selectJobs(opts.only);
   const runId = opts.resume ?? Ledger.newRunId(date);
   if (opts.engine === 'emr') {
     const emrConfig = emrConfigOf(config, opts);
@@ -252,14 +258,14 @@ async function nightlyOnEmr(
       progress,
     });
     if (opts.json) {
-      const { emr, error, ...rest } = summary;
+      const { timings, error, ...rest } = summary;
       io.out.write(
         `${JSON.stringify(
           {
             ...rest,
             error: error ? { code: error.code, message: error.message } : undefined,
             steps: stepsJson(summary.steps),
-            timings: emr?.timings,
+            timings,
           },
           null,
           2,
@@ -278,7 +284,9 @@ async function nightlyOnEmr(
           `(on EMR: dealctl nightly --engine emr --date ${summary.date} --resume ${summary.runId})\n`,
         );
       if (summary.state === 'submitted')
-        io.out.write(`Submitted, not waited for: follow with dealctl emr status ${summary.clusterId}\n`);
+        io.out.write(
+          `Submitted, not waited for: finish the bookkeeping with dealctl emr watch ${summary.runId} (cluster ${summary.clusterId})\n`,
+        );
     }
     if (summary.error) process.exitCode = summary.error.exitCode;
   } finally {

@@ -21,6 +21,10 @@ export const DqSection = z
       .strictObject({ max: z.number().min(0).max(1).default(0.25), severity: Severity.default('warn') })
       .prefault({}),
     conservation: z.strictObject({ severity: Severity.default('fail') }).prefault({}),
+    /** Share of a night's raw files that may be unreadable (each quarantined file-level) before the step fails. */
+    unreadableFiles: z
+      .strictObject({ maxRatio: z.number().min(0).max(1).default(0.5), severity: Severity.default('fail') })
+      .prefault({}),
   })
   .prefault({});
 

@@ -2,9 +2,9 @@ import type { Config } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
 import { DuckDbEngine, duckDbSettings } from './duckdb.ts';
 import type { Engine } from './engine.ts';
-import { SparkEngine, sparkSettings } from './spark.ts';
+import { SparkEngine, sparkSettings } from './spark/index.ts';
 
-/** Engines createEngine() builds (EMR runs through pipelines/emr, not this interface). */
+/** Engines createEngine() builds; EMR (pipelines/emr/engine.ts, EmrEngine) needs AWS clients and is built there. */
 export const ENGINE_NAMES = ['duckdb', 'spark'] as const;
 export type LocalEngineName = (typeof ENGINE_NAMES)[number];
 

@@ -1,6 +1,6 @@
 """Thin PySpark runner for Deal Finder job plans (see docs/engines.md).
 
-Everything that decides *what* runs is computed on the TypeScript side (jobs/engines/spark.ts,
+Everything that decides *what* runs is computed on the TypeScript side (jobs/engines/spark/plan.ts,
 sparkPlanOf): a plans file is a JSON array of JobPlans exactly as planJob() returns them, each
 with one extra key "spark" holding the Spark-ready SQL of every statement (macros inlined), the
 data-quality SQL of every output and session settings. This script only binds the inputs, runs
@@ -19,9 +19,12 @@ the statements in order and writes the outputs.
       answers each with {"id": n, "done": true} once the result file is written;
       {"op": "exit"} or a closed socket stops it.
 
-A result file is {"items": [{"job", "ok", "outputs": {<statement>: {"rows", "files", "dq"}},
-"metrics", "durationMs", "timings", "error"}]}. Jobs after a failed one are not run (a batch is
-a dependency chain).
+A result file is {"items": [{"job", "ok", "outputs": {<statement>: {"rows", "files", "dq"[, "byCode"]}},
+"metrics", "durationMs", "timings", "error"}]}; "byCode" (quarantine outputs only) counts the
+written rows per error_code; "rawFiles" ({"readable", "unreadable": [{"source", "reason"}]}) is
+there when an input asked for "checkReadable" (EMR's raw input: files whose Parquet footer cannot
+be read are left out; with "requireFiles", none left fails the job with "missing-input: …").
+Jobs after a failed one are not run (a batch is a dependency chain).
 """
 
 import datetime
@@ -35,13 +38,9 @@ import traceback
 
 MARK = "@@dealfinder-spark@@"
 
-# Job SQL relies on these (TIMESTAMP means zone-less, UTC calendar, ANSI errors instead of NULLs).
-SESSION_CONF = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.timestampType": "TIMESTAMP_NTZ",
-    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    "spark.sql.ansi.enabled": "true",
-}
+# No settings of its own: the session settings come with every plan ("spark.conf", set before the
+# plan runs) and with the launch (spark-submit --conf, from sparkConf() in
+# jobs/engines/spark/settings.ts, for the local driver and EMR steps alike).
 
 
 def reply(obj):
@@ -102,7 +101,20 @@ def row_dict(row):
     return {} if row is None else {k: jsonable(v) for k, v in row.asDict().items()}
 
 
-def bind_input(spark, inp):
+def readable_files(spark, files, table_path):
+    """(files whose Parquet footer reads, [{source, reason}] for the others)."""
+    good, bad = [], []
+    for f in files:
+        try:
+            spark.read.parquet(f).schema
+            good.append(f)
+        except Exception as exc:  # noqa: BLE001 - any reader error makes the file unreadable
+            source = table_path + "/" + "/".join(f.rstrip("/").split("/")[-2:])
+            bad.append({"source": source, "reason": error_text(exc).splitlines()[0][:500]})
+    return good, bad
+
+
+def bind_input(spark, inp, report):
     """Temp view over an input's Parquet files, columns cast to the declared Spark types."""
     from pyspark.sql import functions as F
 
@@ -115,6 +127,16 @@ def bind_input(spark, inp):
     files = list(inp["files"]) if inp.get("files") else []
     if inp.get("locations"):
         files += resolve_locations(spark, inp["locations"])
+    if inp.get("checkReadable"):
+        # Plans with runtime inputs (EMR) see the raw files only here: a file whose footer cannot be
+        # read is left out and reported, as pipelines/raw-input.ts does before local runs.
+        files, bad = readable_files(spark, files, inp["tablePath"])
+        report.setdefault(inp["view"], {"readable": 0, "unreadable": []})
+        report[inp["view"]]["readable"] += len(files)
+        report[inp["view"]]["unreadable"] += bad
+    if inp.get("requireFiles") and not files:
+        where = ", ".join(inp.get("locations") or []) or inp["tablePath"]
+        raise RuntimeError(f"missing-input: no readable raw file in {where} (plan with --allow-empty for an empty night)")
     if not files:
         typed = [f"CAST(NULL AS {c['spark']}) AS `{c['name']}`" for c in cols]
         typed += [f"CAST(NULL AS {t}) AS `{n}`" for n, t in extra_types]
@@ -208,18 +230,18 @@ def run_item(spark, plan):
 
     extra = plan["spark"]
     started = time.perf_counter()
-    for k, v in {**SESSION_CONF, **extra.get("conf", {})}.items():
+    for k, v in extra.get("conf", {}).items():
         spark.conf.set(k, v)
     for stmt in extra.get("macroStatements", []):
         spark.sql(stmt)
     args = {name: param_value(p) for name, p in plan["params"].items()}
     outputs_by_stmt = {o["statement"]: o for o in plan["outputs"]}
-    views, cached, timings = [], [], []
+    views, cached, timings, raw_report = [], [], [], {}
     outputs, metrics = {}, {"rows_in": 0, "deduplicated": 0, "filtered": 0}
     try:
         t0 = time.perf_counter()
         for inp in plan["inputs"]:
-            bind_input(spark, inp)
+            bind_input(spark, inp, raw_report)
             views.append(inp["view"])
         timings.append({"statement": "(inputs)", "ms": (time.perf_counter() - t0) * 1000})
         for s in extra["statements"]:
@@ -246,13 +268,17 @@ def run_item(spark, plan):
                 views.append(dq_view)
                 dq = row_dict(spark.sql(extra["dq"][name]).first())
                 outputs[name] = {"rows": int(dq.get("row_count") or 0), "files": files, "dq": dq}
+                if out["table"] == "quarantine":
+                    # Counted here, where the rows were written (on EMR the TS side cannot read them).
+                    by_code = spark.sql(f"SELECT error_code, count(*) AS n FROM {dq_view} GROUP BY error_code")
+                    outputs[name]["byCode"] = {str(r["error_code"]): int(r["n"]) for r in by_code.collect()}
             timings.append({"statement": name, "ms": (time.perf_counter() - t0) * 1000})
     finally:
         for df in cached:
             df.unpersist()
         for v in views:
             spark.catalog.dropTempView(v)
-    return {
+    result = {
         "job": plan["job"],
         "ok": True,
         "outputs": outputs,
@@ -260,6 +286,13 @@ def run_item(spark, plan):
         "durationMs": (time.perf_counter() - started) * 1000,
         "timings": timings,
     }
+    if raw_report:
+        result["rawFiles"] = {
+            "readable": sum(r["readable"] for r in raw_report.values()),
+            "unreadable": [u for r in raw_report.values() for u in r["unreadable"]],
+        }
+    return result
+
 
 
 def error_text(exc):
@@ -340,11 +373,7 @@ def run_plans(spark, plans, jobs=None):
 def session():
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName("dealfinder")
-    for k, v in SESSION_CONF.items():
-        builder = builder.config(k, v)
-    spark = builder.getOrCreate()
-    spark.sparkContext._jsc.hadoopConfiguration().set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+    spark = SparkSession.builder.appName("dealfinder").getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
 
@@ -381,6 +410,12 @@ def serve(address):
     spark.stop()
 
 
+def usage_error(message):
+    """A bad invocation: exit 2 (a failed job exits 1), as docs/engines.md says."""
+    sys.stderr.write(f"runner.py: {message}\n{__doc__}")
+    raise SystemExit(2)
+
+
 def parse_args(argv):
     opts = {"plans": None, "jobs": [], "result": None, "serve": None}
     i = 1
@@ -395,10 +430,10 @@ def parse_args(argv):
             else:
                 opts[a[2:]] = argv[i]
         else:
-            raise SystemExit(f"runner.py: unexpected argument {a!r}\n{__doc__}")
+            usage_error(f"unexpected argument {a!r}")
         i += 1
     if not opts["serve"] and not opts["plans"]:
-        raise SystemExit(f"runner.py: --plans or --serve is required\n{__doc__}")
+        usage_error("--plans or --serve is required")
     return opts
 
 

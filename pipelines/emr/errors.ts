@@ -63,3 +63,21 @@ export class EmrCancelledError extends DealFinderError {
     });
   }
 }
+
+/**
+ * EMR reports the step COMPLETED but its runner result (counts, files, DQ metrics, quarantine by
+ * reason) cannot be read or does not hold what the plan expects: the step is failed, never
+ * recorded as succeeded without its counts and checks.
+ */
+export class EmrStepResultError extends DealFinderError {
+  constructor(job: string, stepId: string, uri: string, problem: string) {
+    super(
+      'emr-step-failed',
+      `EMR step ${job} (${stepId}) completed but its result ${uri} is unusable: ${problem}`,
+      {
+        hint: `look at the object and the step log (dealctl emr logs); then rerun the step with \`dealctl nightly --engine emr --resume <run-id>\``,
+        details: { job, stepId, uri, problem },
+      },
+    );
+  }
+}

@@ -4,7 +4,7 @@
  * a FAILED step → its stderr tail in the run's error, the run failed, later steps cancelled
  * (recorded failed), no partitions. Against moto: test/integration/emr-nightly.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -22,9 +22,10 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.ts';
 import { Lake, TABLES, type TableName } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
+import { runCli } from '../../test/support/cli.ts';
 import { mockedAws } from '../../test/support/mocked-aws.ts';
 import { Ledger } from '../ledger.ts';
-import { EmrStepFailedError } from './errors.ts';
+import { EmrStepFailedError, EmrStepResultError } from './errors.ts';
 import { runNightlyOnEmr } from './nightly.ts';
 
 const { clients, s3Mock, emrMock, glueMock, reset } = mockedAws('j-N');
@@ -70,7 +71,11 @@ function output(table: TableName, rows: number) {
 }
 const RESULTS: Record<string, object> = {
   cleanup: {
-    outputs: { deals: output('deals', 8), quarantine: output('quarantine', 2) },
+    outputs: {
+      deals: output('deals', 8),
+      // The runner counts quarantined rows by reason where it wrote them (jobs/spark/runner.py).
+      quarantine: { ...output('quarantine', 2), byCode: { missing_price: 1, unparseable_price: 1 } },
+    },
     metrics: { rows_in: 11, deduplicated: 1, filtered: 0 },
   },
   enrichment: {
@@ -78,7 +83,7 @@ const RESULTS: Record<string, object> = {
     metrics: { rows_in: 8, deduplicated: 0, filtered: 0 },
   },
   price_trends: {
-    outputs: { price_trends: output('price_trends', 5) },
+    outputs: { price_trends: output('price_trends', 5), price_daily: output('price_daily', 4) },
     metrics: { rows_in: 8, deduplicated: 0, filtered: 0 },
   },
   features: {
@@ -223,5 +228,189 @@ describe('runNightlyOnEmr (mocked AWS)', () => {
       JOBS.slice(1).map((j) => `${j} [${runId}]`),
     );
     expect(resumed.steps.map((s) => [s.step, s.status])).toEqual(JOBS.map((j) => [j, 'succeeded']));
+  });
+
+  it('runs show of an EMR run lists quarantine by reason, from the runner’s result', async () => {
+    const runId = `${DATE}_show`;
+    resultsFor(runId);
+    emrMock
+      .on(ListStepsCommand)
+      .resolves(listed(runId, ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']));
+    const summary = await runNightlyOnEmr({ date: DATE, config, lake, log, clients, runId });
+    expect(summary.status).toBe('succeeded');
+    expect(summary.steps[0]!.detail?.quarantineByCode).toEqual({ missing_price: 1, unparseable_price: 1 });
+    const configFile = path.join(meta, 'show.config.json');
+    writeFileSync(configFile, JSON.stringify({ lake: { root: 's3://lake-bkt/lake', metaRoot: meta } }));
+    const shown = await runCli(['--config', configFile, '--log-level', 'silent', 'runs', 'show', runId]);
+    expect(shown.code, shown.err).toBe(0);
+    expect(shown.out).toMatch(/quarantine reason\s.*rows/);
+    expect(shown.out).toMatch(/missing_price\s.*1/);
+    expect(shown.out).toMatch(/unparseable_price\s.*1/);
+  });
+
+  // Mocked, not moto: moto's EMR steps never leave PENDING, so a COMPLETED step whose result
+  // object is missing or broken can only be reached with aws-sdk-client-mock.
+  it.each([
+    [
+      'missing',
+      undefined,
+      /result s3:\/\/lake-bkt\/df\/runs\/.*\/cleanup\.json is unusable: not readable \(NoSuchKey/,
+    ],
+    ['not JSON', '{"items": [', /is unusable: not JSON/],
+    [
+      'without counts',
+      JSON.stringify({ items: [{ job: 'cleanup', ok: true, outputs: {} }] }),
+      /lacks rows_in/,
+    ],
+    [
+      'without quarantine by reason',
+      JSON.stringify({
+        items: [
+          {
+            job: 'cleanup',
+            ok: true,
+            metrics: { rows_in: 11, deduplicated: 1, filtered: 0 },
+            outputs: { deals: output('deals', 8), quarantine: output('quarantine', 2) },
+          },
+        ],
+      }),
+      /output quarantine has no quarantine counts by reason/,
+    ],
+  ])(
+    'a COMPLETED step whose result is %s is recorded failed, and the run fails',
+    async (_what, body, why) => {
+      const runId = `${DATE}_unreadable_${_what.replaceAll(' ', '_')}`;
+      resultsFor(runId);
+      const key = `df/runs/${runId}/results/cleanup.json`;
+      if (body === undefined)
+        s3Mock
+          .on(GetObjectCommand, { Bucket: 'lake-bkt', Key: key })
+          .rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+      else
+        s3Mock
+          .on(GetObjectCommand, { Bucket: 'lake-bkt', Key: key })
+          .resolves({ Body: { transformToString: async () => body } as never });
+      emrMock
+        .on(ListStepsCommand)
+        .resolvesOnce(listed(runId, ['PENDING', 'PENDING', 'PENDING', 'PENDING']))
+        .resolvesOnce(listed(runId, ['COMPLETED', 'RUNNING', 'PENDING', 'PENDING']))
+        .resolves(listed(runId, ['COMPLETED', 'RUNNING', 'PENDING', 'PENDING']));
+      const summary = await runNightlyOnEmr({ date: DATE, config, lake, log, clients, runId });
+      expect(summary.status).toBe('failed');
+      expect(summary.error).toBeInstanceOf(EmrStepResultError);
+      expect(summary.error?.code).toBe('emr-step-failed');
+      const cleanup = summary.steps.find((s) => s.step === 'cleanup')!;
+      expect(cleanup.status).toBe('failed');
+      expect(cleanup.rows_out).toBeNull();
+      expect(cleanup.message).toMatch(why);
+      // The run stopped there: the later steps are cancelled on EMR and recorded not completed.
+      expect(summary.steps.slice(1).map((s) => [s.step, s.status])).toEqual(
+        JOBS.slice(1).map((j) => [j, 'failed']),
+      );
+      expect(summary.steps[1]!.message).toMatch(
+        /^not completed: EMR step cleanup \(s-1\) completed but its result/,
+      );
+      expect(emrMock.commandCalls(CancelStepsCommand)[0]!.args[0].input.StepIds).toEqual([
+        's-2',
+        's-3',
+        's-4',
+      ]);
+      expect(glueMock.commandCalls(BatchCreatePartitionCommand)).toHaveLength(0);
+      expect(new Ledger(lake).runs().find((r) => r.runId === runId)?.status).toBe('failed');
+    },
+  );
+
+  it('--no-wait records the steps submitted; --resume later awaits those same steps and finishes the bookkeeping and Glue', async () => {
+    const runId = `${DATE}_nowait`;
+    resultsFor(runId);
+    emrMock.on(ListStepsCommand).resolves(listed(runId, ['PENDING', 'PENDING', 'PENDING', 'PENDING']));
+    const submitted = await runNightlyOnEmr({ date: DATE, config, lake, log, clients, runId, wait: false });
+    expect(submitted).toMatchObject({ status: 'succeeded', state: 'submitted', clusterId: 'j-N' });
+    expect(submitted.steps.map((s) => [s.step, s.status, s.message])).toEqual(
+      JOBS.map((j, i) => [j, 'running', `submitted as EMR step s-${i + 1} on j-N`]),
+    );
+    expect(new Ledger(lake).runs().find((r) => r.runId === runId)?.status).toBe('incomplete');
+    expect(glueMock.commandCalls(BatchCreatePartitionCommand)).toHaveLength(0);
+
+    // Later (`dealctl emr watch RUN`): the same step ids are polled, nothing is submitted again.
+    emrMock.reset();
+    emrMock.on(DescribeClusterCommand).resolves({ Cluster: { Id: 'j-N', Status: { State: 'RUNNING' } } });
+    emrMock
+      .on(ListStepsCommand)
+      .resolves(listed(runId, ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']));
+    const watched = await runNightlyOnEmr({ date: DATE, config, lake, log, clients, resume: runId });
+    expect(watched.error?.message).toBeUndefined();
+    expect(watched.state).toBe('succeeded');
+    expect(emrMock.commandCalls(RunJobFlowCommand)).toHaveLength(0);
+    expect(watched.steps.map((s) => [s.step, s.status, s.rows_out])).toEqual([
+      ['cleanup', 'succeeded', 8],
+      ['enrichment', 'succeeded', 8],
+      ['price_trends', 'succeeded', 5],
+      ['features', 'succeeded', 7],
+    ]);
+    expect(watched.steps[0]!.detail?.quarantineByCode).toEqual({ missing_price: 1, unparseable_price: 1 });
+    const parts = glueMock.commandCalls(BatchCreatePartitionCommand).map((c) => c.args[0].input.TableName);
+    expect(parts).toEqual([
+      'deals',
+      'quarantine',
+      'enriched_deals',
+      'price_trends',
+      'price_daily',
+      'features',
+    ]);
+    expect(new Ledger(lake).runs().find((r) => r.runId === runId)?.status).toBe('succeeded');
+  });
+
+  it('raw files the runner could not read on EMR: reported, counted by the unreadable_files check; the plan asks the runner to check', async () => {
+    const runId = `${DATE}_rawfiles`;
+    resultsFor(runId);
+    const body = JSON.stringify({
+      items: [
+        {
+          job: 'cleanup',
+          ok: true,
+          durationMs: 1,
+          ...RESULTS.cleanup,
+          rawFiles: {
+            readable: 1,
+            unreadable: [{ source: `raw/deals/dt=${DATE}/partner.parquet`, reason: 'not a Parquet file' }],
+          },
+        },
+      ],
+    });
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'lake-bkt', Key: `df/runs/${runId}/results/cleanup.json` })
+      .resolves({ Body: { transformToString: async () => body } as never });
+    emrMock
+      .on(ListStepsCommand)
+      .resolves(listed(runId, ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED']));
+    const summary = await runNightlyOnEmr({ date: DATE, config, lake, log, clients, runId });
+    expect(summary.status).toBe('succeeded');
+    const cleanup = summary.steps[0]!;
+    expect(cleanup.detail?.dq.find((c) => c.check === 'unreadable_files')).toMatchObject({
+      status: 'pass',
+      value: 0.5,
+      message: `1 of 2 raw files unreadable (raw/deals/dt=${DATE}/partner.parquet)`,
+    });
+    expect(cleanup.detail?.unreadableFiles).toEqual([
+      { source: `raw/deals/dt=${DATE}/partner.parquet`, reason: 'not a Parquet file' },
+    ]);
+    expect(summary.warnings).toEqual([
+      `raw/deals/dt=${DATE}/partner.parquet: unreadable, left out by the runner (not a Parquet file)`,
+    ]);
+    const plansPut = s3Mock
+      .commandCalls(PutObjectCommand)
+      .map((c) => c.args[0].input)
+      .find((i) => i.Key?.endsWith('/plans.json'))!;
+    const plans = JSON.parse(Buffer.from(plansPut.Body as Uint8Array).toString('utf8')) as {
+      job: string;
+      inputs: { table: string; checkReadable?: boolean; requireFiles?: boolean }[];
+    }[];
+    expect(plans[0]!.inputs.map((i) => [i.table, i.checkReadable ?? false, i.requireFiles ?? false])).toEqual(
+      [
+        ['raw_deals', true, true],
+        ['deals', false, false],
+      ],
+    );
   });
 });

@@ -219,10 +219,25 @@ export interface EmrRunResult {
   };
 }
 
-/** Runs the jobs on EMR; throws EmrStepFailedError / EmrClusterFailedError / EmrDeadlineError / EmrCancelledError. */
-export async function runOnEmr(clients: AwsClients, input: EmrRunInput): Promise<EmrRunResult> {
+/** A run whose steps EMR has accepted: what awaitEmrRun needs to follow them (also after a restart). */
+export interface SubmittedEmrRun {
+  readonly clusterId: string;
+  /** A cluster of this run only (RunJobFlow): terminated on abort, deadline or failure. */
+  readonly transient: boolean;
+  /** Each job's step, in submission (dependency) order. */
+  readonly steps: readonly { readonly job: string; readonly id: string }[];
+}
+
+export interface SubmitResult extends SubmittedEmrRun {
+  readonly prepared: PreparedEmrRun;
+  readonly uploads: { readonly runner: UploadResult; readonly plans: UploadResult };
+  readonly catalog: CatalogResult | undefined;
+  readonly timings: { uploadMs: number; catalogMs: number; submitMs: number };
+}
+
+/** Uploads the runner and plans, makes sure the Glue tables exist, and submits the steps. */
+export async function submitEmrRun(clients: AwsClients, input: EmrRunInput): Promise<SubmitResult> {
   const log = input.log ?? silent;
-  const now = input.now ?? Date.now;
   const { config, signal } = input;
   const prepared = await prepareEmrRun(input);
   const { spec } = prepared;
@@ -263,29 +278,38 @@ export async function runOnEmr(clients: AwsClients, input: EmrRunInput): Promise
     );
   }
   log.info({ clusterId, transient, stepIds }, 'emr: steps submitted');
-  input.onSubmitted?.(
-    clusterId,
-    stepIds.map((id, i) => ({ job: spec.jobs[i]!, id })),
-  );
+  const steps = stepIds.map((id, i) => ({ job: spec.jobs[i]!, id }));
+  input.onSubmitted?.(clusterId, steps);
   const t3 = performance.now();
-  if (input.wait === false) {
-    return {
-      clusterId,
-      transient,
-      steps: stepIds.map((id, i) => ({ id, name: stepName(spec.jobs[i]!, spec.runId), state: 'PENDING' })),
-      uploads,
-      catalog,
-      partitions: undefined,
-      timings: {
-        uploadMs: Math.round(t1 - t0),
-        catalogMs: Math.round(t2 - t1),
-        submitMs: Math.round(t3 - t2),
-        waitMs: 0,
-        partitionsMs: 0,
-      },
-    };
-  }
-  const jobOf = new Map(stepIds.map((id, i) => [id, spec.jobs[i]!]));
+  return {
+    clusterId,
+    transient,
+    steps,
+    prepared,
+    uploads,
+    catalog,
+    timings: { uploadMs: Math.round(t1 - t0), catalogMs: Math.round(t2 - t1), submitMs: Math.round(t3 - t2) },
+  };
+}
+
+export type AwaitInput = Pick<EmrRunInput, 'config' | 'signal' | 'log' | 'onStep' | 'stderrFetch' | 'now'>;
+
+/**
+ * Polls a submitted run's steps until all COMPLETED; throws EmrStepFailedError (with the stderr
+ * tail), EmrCancelledError, EmrClusterFailedError or EmrDeadlineError. On abort, deadline or
+ * failure the unfinished steps are cancelled and a transient cluster terminated.
+ */
+export async function awaitEmrRun(
+  clients: AwsClients,
+  input: AwaitInput,
+  run: SubmittedEmrRun,
+): Promise<StepStatus[]> {
+  const log = input.log ?? silent;
+  const now = input.now ?? Date.now;
+  const { config, signal } = input;
+  const { clusterId, transient } = run;
+  const stepIds = run.steps.map((s) => s.id);
+  const jobOf = new Map(run.steps.map((s) => [s.id, s.job]));
   const deadlineMs = config.emr.deadlineMinutes * 60_000;
 
   const cleanUp = async (why: string, steps: readonly StepStatus[]) => {
@@ -338,10 +362,9 @@ export async function runOnEmr(clients: AwsClients, input: EmrRunInput): Promise
     }
     throw error;
   }
-  const t4 = performance.now();
   switch (outcome.kind) {
     case 'completed':
-      break;
+      return outcome.steps;
     case 'failed': {
       const stderr: StderrTail = await fetchStepStderr(
         clients.s3,
@@ -374,6 +397,34 @@ export async function runOnEmr(clients: AwsClients, input: EmrRunInput): Promise
       await cleanUp('deadline', outcome.steps);
       throw new EmrDeadlineError(clusterId, deadlineMs, outcome.steps);
   }
+}
+
+/**
+ * Runs the jobs on EMR start to end (submit, await, Glue partitions): the whole-run path without
+ * the run ledger (the nightly DAG runner drives EmrEngine instead, which uses the same halves).
+ * Throws EmrStepFailedError / EmrClusterFailedError / EmrDeadlineError / EmrCancelledError.
+ */
+export async function runOnEmr(clients: AwsClients, input: EmrRunInput): Promise<EmrRunResult> {
+  const submitted = await submitEmrRun(clients, input);
+  const { clusterId, transient, uploads, catalog, prepared, timings } = submitted;
+  if (input.wait === false) {
+    return {
+      clusterId,
+      transient,
+      steps: submitted.steps.map((s) => ({
+        id: s.id,
+        name: stepName(s.job, prepared.spec.runId),
+        state: 'PENDING',
+      })),
+      uploads,
+      catalog,
+      partitions: undefined,
+      timings: { ...timings, waitMs: 0, partitionsMs: 0 },
+    };
+  }
+  const t3 = performance.now();
+  const steps = await awaitEmrRun(clients, input, submitted);
+  const t4 = performance.now();
   const partitions = prepared.catalog
     ? await addPartitions(clients.glue, prepared.catalog, prepared.partitions)
     : undefined;
@@ -381,17 +432,11 @@ export async function runOnEmr(clients: AwsClients, input: EmrRunInput): Promise
   return {
     clusterId,
     transient,
-    steps: outcome.steps,
+    steps,
     uploads,
     catalog,
     partitions,
-    timings: {
-      uploadMs: Math.round(t1 - t0),
-      catalogMs: Math.round(t2 - t1),
-      submitMs: Math.round(t3 - t2),
-      waitMs: Math.round(t4 - t3),
-      partitionsMs: Math.round(t5 - t4),
-    },
+    timings: { ...timings, waitMs: Math.round(t4 - t3), partitionsMs: Math.round(t5 - t4) },
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.ts';
 import { Lake } from '../../core/lake.ts';
-import { sparkPlanOf } from '../../jobs/engines/spark.ts';
+import { sparkPlanOf } from '../../jobs/engines/spark/index.ts';
 import { planJob } from '../../jobs/plan.ts';
 import { JOBS, jobByName } from '../../jobs/registry.ts';
 import { emrPlanOf, emrPlansOf } from './plans.ts';

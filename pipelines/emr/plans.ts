@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../core/config.ts';
 import { addDays, Lake, TABLES } from '../../core/lake.ts';
-import { type SparkPlan, sparkPlanOf } from '../../jobs/engines/spark.ts';
+import { type SparkPlan, sparkPlanOf } from '../../jobs/engines/spark/index.ts';
 import type { JobDef } from '../../jobs/job.ts';
 import { type PlannedInput, planJob } from '../../jobs/plan.ts';
 
@@ -33,6 +33,8 @@ export interface EmrPlanContext {
   readonly date: string;
   /** Default: a Lake on config.lake.root. */
   readonly lake?: Lake;
+  /** --allow-empty: the runner does not fail on a raw partition without files. */
+  readonly allowEmpty?: boolean | undefined;
 }
 
 /** Partition folders (with a trailing "/") an input of `job` reads for `date`. */
@@ -53,6 +55,8 @@ export function emrPlanOf(job: JobDef, ctx: EmrPlanContext): EmrPlan {
     ...input,
     files: [],
     locations: inputLocations(lake, job.inputs[i]!, ctx.date),
+    // The raw zone is first listed by the runner on the cluster: it does the raw-input checks.
+    ...(input.table === 'raw_deals' ? { checkReadable: true, requireFiles: !ctx.allowEmpty } : {}),
   }));
   const outputs = plan.outputs.map((o) => ({ ...o, stagingDir: o.finalDir }));
   const fingerprint = createHash('sha256')

@@ -13,7 +13,7 @@ import type {
 } from '@aws-sdk/client-emr';
 import { s3Uri } from '../../core/aws.ts';
 import type { Config } from '../../core/config.ts';
-import { sparkSubmitArgs } from './spark-submit.ts';
+import { emrStepArgs } from './spark-submit.ts';
 
 export type EmrConfig = Pick<Config, 'aws' | 'emr'>;
 
@@ -59,7 +59,7 @@ export function stepConfigs(config: EmrConfig, spec: EmrStepsSpec, transient: bo
     ActionOnFailure: action,
     HadoopJarStep: {
       Jar: 'command-runner.jar',
-      Args: sparkSubmitArgs({
+      Args: emrStepArgs({
         runner: spec.runnerUri,
         plans: spec.plansUri,
         job,

@@ -1,14 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.ts';
+import { Lake } from '../../core/lake.ts';
+import {
+  driverSubmitArgs,
+  SPARK_SESSION_CONF,
+  sparkPlanOf,
+  sparkSettings,
+} from '../../jobs/engines/spark/index.ts';
+import { planJob } from '../../jobs/plan.ts';
+import { jobByName } from '../../jobs/registry.ts';
 import { runJobFlowInput, stepConfigs } from './requests.ts';
-import { sparkSubmitArgs, toLocalSparkArgs } from './spark-submit.ts';
+import { emrStepArgs, toLocalSparkArgs } from './spark-submit.ts';
 
 const runner = 's3://b/p/artifacts/aaa/runner.py';
 const plans = 's3://b/p/artifacts/bbb/plans.json';
 
-describe('sparkSubmitArgs', () => {
+describe('emrStepArgs', () => {
   it('is deterministic, sorted confs, runner then its flags', () => {
-    const args = sparkSubmitArgs({
+    const args = emrStepArgs({
       runner,
       plans,
       job: 'cleanup',
@@ -28,7 +37,7 @@ describe('sparkSubmitArgs', () => {
     expect(confs).toContain('spark.z=1');
     expect(args.slice(-5)).toEqual([runner, '--plans', plans, '--job', 'cleanup']);
     expect(
-      sparkSubmitArgs({
+      emrStepArgs({
         runner,
         plans,
         job: 'cleanup',
@@ -39,7 +48,7 @@ describe('sparkSubmitArgs', () => {
   });
 
   it('maps to local Spark: s3 URIs → files, client mode, YARN confs dropped, everything else verbatim', () => {
-    const emrArgs = sparkSubmitArgs({ runner, plans, job: 'features', deployMode: 'cluster' });
+    const emrArgs = emrStepArgs({ runner, plans, job: 'features', deployMode: 'cluster' });
     const local = toLocalSparkArgs(emrArgs, { [runner]: '/x/runner.py', [plans]: '/x/plans.json' });
     expect(local.slice(0, 4)).toEqual(['--master', 'local[2]', '--deploy-mode', 'client']);
     expect(local).not.toContain('spark.yarn.maxAppAttempts=1');
@@ -48,6 +57,39 @@ describe('sparkSubmitArgs', () => {
     expect(() => toLocalSparkArgs(emrArgs, { [runner]: '/x/runner.py' })).toThrow(
       /no local file given for s3:\/\/b\/p\/artifacts\/bbb/,
     );
+  });
+});
+
+describe('Spark settings, defined once', () => {
+  it('the local driver, an EMR step and every plan carry the same session settings', () => {
+    const config = loadConfig({ env: {}, cwd: '/tmp' });
+    const confsOf = (args: string[]) =>
+      Object.fromEntries(
+        args
+          .filter((_, i) => args[i - 1] === '--conf')
+          .map((c) => c.split(/=(.*)/s).slice(0, 2) as [string, string]),
+      );
+    const local = confsOf(driverSubmitArgs(sparkSettings(config, {}), '/tmp/w', '127.0.0.1:1'));
+    const emr = confsOf(emrStepArgs({ runner, plans, job: 'cleanup', deployMode: 'cluster' }));
+    const plan = sparkPlanOf(
+      planJob(jobByName('cleanup'), {
+        lake: new Lake('/tmp/none'),
+        config,
+        runId: 'r',
+        runDate: '2026-01-02',
+      }),
+    );
+    expect(Object.keys(SPARK_SESSION_CONF)).toContain('spark.sql.timestampType');
+    for (const [k, v] of Object.entries(SPARK_SESSION_CONF)) {
+      expect(local[k], k).toBe(v);
+      expect(emr[k], k).toBe(v);
+      expect(plan.spark.conf[k], k).toBe(v);
+    }
+    // Each launch adds only its own: YARN attempts on EMR, loopback and no UI locally.
+    expect(emr['spark.yarn.maxAppAttempts']).toBe('1');
+    expect(local['spark.yarn.maxAppAttempts']).toBeUndefined();
+    expect(local['spark.driver.bindAddress']).toBe('127.0.0.1');
+    expect(emr['spark.driver.bindAddress']).toBeUndefined();
   });
 });
 
@@ -81,7 +123,7 @@ describe('EMR request inputs', () => {
       ['enrichment [run-1]', 'TERMINATE_CLUSTER', 'command-runner.jar'],
     ]);
     expect(input.Steps?.[1]?.HadoopJarStep?.Args).toEqual(
-      sparkSubmitArgs({ runner, plans, job: 'enrichment', deployMode: 'client', conf: {} }),
+      emrStepArgs({ runner, plans, job: 'enrichment', deployMode: 'client', conf: {} }),
     );
   });
 

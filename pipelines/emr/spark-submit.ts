@@ -5,9 +5,10 @@
  * An EMR step runs `command-runner.jar` with these args; the first one is `spark-submit`.
  * Runner contract (jobs/spark/runner.py): `runner.py --plans <plans.json> --job <name>
  * [--result <result.json>] [extra…]`; the plans file is the JSON array of the run's plans in the
- * runner's format (sparkPlanOf in jobs/engines/spark.ts); the result file holds rows, files and DQ
+ * runner's format (sparkPlanOf in jobs/engines/spark/plan.ts); the result file holds rows, files and DQ
  * metrics per output. Change `runnerArgs` in one place if the runner's flags change.
  */
+import { confArgs, sparkConf } from '../../jobs/engines/spark/index.ts';
 
 export interface SparkSubmitSpec {
   /** s3:// URI (EMR) or local path of the PySpark runner. */
@@ -26,14 +27,6 @@ export interface SparkSubmitSpec {
   readonly extraRunnerArgs?: readonly string[];
 }
 
-/** Spark settings every step gets (overridable through `conf`). */
-export const DEFAULT_SPARK_CONF: Readonly<Record<string, string>> = {
-  'spark.sql.sources.partitionOverwriteMode': 'dynamic',
-  'spark.sql.session.timeZone': 'UTC',
-  'spark.sql.parquet.outputTimestampType': 'TIMESTAMP_MICROS',
-  'spark.yarn.maxAppAttempts': '1',
-};
-
 /** The runner's own arguments (after the script path). */
 export function runnerArgs(
   spec: Pick<SparkSubmitSpec, 'plans' | 'job' | 'result' | 'extraRunnerArgs'>,
@@ -48,19 +41,19 @@ export function runnerArgs(
   ];
 }
 
-/** `spark-submit …` exactly as the EMR step's command-runner.jar receives it. */
-export function sparkSubmitArgs(spec: SparkSubmitSpec): string[] {
-  const conf = { ...DEFAULT_SPARK_CONF, ...(spec.conf ?? {}) };
-  const confArgs = Object.keys(conf)
-    .sort()
-    .flatMap((k) => ['--conf', `${k}=${conf[k]}`]);
+/**
+ * `spark-submit …` exactly as the EMR step's command-runner.jar receives it; the `--conf` list is
+ * sparkConf() of an EMR step (jobs/engines/spark/settings.ts), the same definition the local
+ * driver uses, with `emr.sparkConf` on top.
+ */
+export function emrStepArgs(spec: SparkSubmitSpec): string[] {
   return [
     'spark-submit',
     '--deploy-mode',
     spec.deployMode,
     '--name',
     `deal-finder:${spec.job}`,
-    ...confArgs,
+    ...confArgs(sparkConf({ kind: 'emr-step' }, spec.conf ?? {})),
     spec.runner,
     ...runnerArgs(spec),
   ];

@@ -9,6 +9,7 @@ import {
 import type { Config } from '../../core/config.ts';
 import type { JobStatement } from '../../jobs/job.ts';
 import { duckdbMacroStatements } from '../../jobs/macros.ts';
+import { sqlParams } from '../../jobs/plan.ts';
 import { rewriteParams, sqlString } from '../../jobs/sql-text.ts';
 import { type RecordDef, sqlProjectionOf, sqlTypeOf } from '../../schemas/index.ts';
 
@@ -251,11 +252,5 @@ export function ruleParams(
   config: Config,
   runDate: string,
 ): Record<string, { type: string; value: string | number }> {
-  return {
-    run_date: { type: 'DATE', value: runDate },
-    run_id: { type: 'VARCHAR', value: 'stream' },
-    max_plausible_price: { type: 'DOUBLE', value: config.jobs.maxPlausiblePrice },
-    dedupe_window_hours: { type: 'DOUBLE', value: config.jobs.dedupeWindowHours },
-    min_match_confidence: { type: 'DOUBLE', value: config.jobs.minMatchConfidence },
-  };
+  return sqlParams(config, runDate, 'stream');
 }

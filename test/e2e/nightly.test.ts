@@ -350,6 +350,39 @@ describe('dealctl usage errors', () => {
     }
   });
 
+  it.each([
+    ['duckdb', []],
+    ['spark', []],
+    ['emr', ['--lake', 's3://no-such-bucket/lake']],
+  ])('--only with an unknown job exits 2 on %s, before any step or AWS call', async (engine, extra) => {
+    const t = tempLake();
+    try {
+      const r = await runCli([
+        '--lake',
+        t.root,
+        ...extra,
+        '--log-level',
+        'silent',
+        'nightly',
+        '--engine',
+        engine,
+        '--date',
+        DATE,
+        '--only',
+        'cleanup',
+        'nope',
+      ]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err.split('\n')[0]).toBe(
+        'error[job-unknown]: unknown job nope; jobs: cleanup, enrichment, price_trends, features',
+      );
+      expect(r.out).toBe('');
+      expect(new Ledger(t.lake).events()).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('refuses to resume an unknown run', async () => {
     const t = tempLake();
     try {

@@ -23,7 +23,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { type AwsClients, awsClients } from '../../core/aws.ts';
 import { loadConfig } from '../../core/config.ts';
 import { Lake } from '../../core/lake.ts';
-import { SPARK_RUNNER } from '../../jobs/engines/spark.ts';
+import { SPARK_RUNNER } from '../../jobs/engines/spark/index.ts';
 import { Ledger } from '../../pipelines/ledger.ts';
 import { servicesFor } from '../services/index.js';
 import { runCli } from '../support/cli.ts';

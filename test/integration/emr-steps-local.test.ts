@@ -23,7 +23,7 @@ import { loadConfig } from '../../core/config.ts';
 import { addDays, TABLES, type TableName } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
 import { createEngine } from '../../jobs/engines/index.ts';
-import { SPARK_RUNNER } from '../../jobs/engines/spark.ts';
+import { SPARK_RUNNER } from '../../jobs/engines/spark/index.ts';
 import { JOBS } from '../../jobs/registry.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { prepareEmrRun } from '../../pipelines/emr/orchestrator.ts';

@@ -25,7 +25,7 @@ import { type AwsClients, awsClients } from '../../core/aws.ts';
 import { type Config, loadConfig } from '../../core/config.ts';
 import { EmrCancelledError, EmrDeadlineError, EmrStepFailedError } from '../../pipelines/emr/errors.ts';
 import { emrRunRequests, prepareEmrRun, runOnEmr } from '../../pipelines/emr/orchestrator.ts';
-import { sparkSubmitArgs } from '../../pipelines/emr/spark-submit.ts';
+import { emrStepArgs } from '../../pipelines/emr/spark-submit.ts';
 import { artifactOf, uploadArtifact } from '../../pipelines/s3/artifacts.ts';
 import { servicesFor } from '../services/index.js';
 
@@ -173,7 +173,7 @@ svc.describe('EMR orchestration on moto', () => {
     const prepared = await prepareEmrRun({ config, runId: 'run-t1', date: '2026-01-02', runnerFile, plans });
     const last = steps[0]!;
     expect(last.Config?.Args).toEqual(
-      sparkSubmitArgs({
+      emrStepArgs({
         runner: prepared.spec.runnerUri,
         plans: prepared.spec.plansUri,
         job: 'features',

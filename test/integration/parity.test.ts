@@ -19,7 +19,7 @@ import { addDays, type Lake } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
 import type { Engine } from '../../jobs/engines/engine.ts';
 import { createEngine } from '../../jobs/engines/index.ts';
-import { type SparkEngine, SparkJobError } from '../../jobs/engines/spark.ts';
+import { type SparkEngine, SparkJobError } from '../../jobs/engines/spark/index.ts';
 import { planJob } from '../../jobs/plan.ts';
 import { jobByName } from '../../jobs/registry.ts';
 import { sqlString } from '../../jobs/sql-text.ts';

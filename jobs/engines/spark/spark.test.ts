@@ -1,19 +1,19 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.ts';
-import { loadJobSql } from '../job.ts';
-import { MACROS, type MacroDef } from '../macros.ts';
-import type { JobPlan } from '../plan.ts';
-import { JOBS } from '../registry.ts';
-import { createEngine } from './index.ts';
+import { loadConfig } from '../../../core/config.ts';
+import { loadJobSql } from '../../job.ts';
+import { MACROS, type MacroDef } from '../../macros.ts';
+import type { JobPlan } from '../../plan.ts';
+import { JOBS } from '../../registry.ts';
+import { createEngine } from '../index.ts';
 import {
+  driverSubmitArgs,
   inlineSparkMacros,
   SPARK_RUNNER,
   SparkEngine,
   sparkPlanOf,
   sparkSettings,
-  sparkSubmitArgs,
-} from './spark.ts';
+} from './index.ts';
 
 const TEST_MACROS: MacroDef[] = [
   {
@@ -147,7 +147,7 @@ describe('Spark settings and launch', () => {
 
   it('binds a local driver to loopback, without UI, and runs the runner in serve mode', () => {
     const s = sparkSettings(loadConfig({ env: {}, cwd: '/tmp' }), {});
-    const args = sparkSubmitArgs(s, '/tmp/w', '127.0.0.1:4000');
+    const args = driverSubmitArgs(s, '/tmp/w', '127.0.0.1:4000');
     expect(args.slice(0, 4)).toEqual(['--master', 'local[2]', '--driver-memory', '1g']);
     for (const conf of [
       'spark.ui.enabled=false',
@@ -159,7 +159,7 @@ describe('Spark settings and launch', () => {
       expect(args).toContain(conf);
     expect(args.slice(-3)).toEqual([SPARK_RUNNER, '--serve', '127.0.0.1:4000']);
     expect(existsSync(SPARK_RUNNER)).toBe(true);
-    const yarn = sparkSubmitArgs({ ...s, master: 'yarn' }, '/tmp/w', '10.0.0.1:4000');
+    const yarn = driverSubmitArgs({ ...s, master: 'yarn' }, '/tmp/w', '10.0.0.1:4000');
     expect(yarn.some((a) => a.startsWith('spark.driver.host='))).toBe(false);
   });
 
