@@ -1,29 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import Table from 'cli-table3';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { DealFinderError, UsageError } from '../../core/errors.ts';
 import { duckDbSettings, openDuckDb } from '../../jobs/index.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { registerLakeViews } from '../../notebooks/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
-
-/** `name=value` (numbers and booleans auto-typed) or `name:type=value` with type int|double|string|date|bool. */
-export function parseParam(spec: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::(int|double|string|date|bool))?=(.*)$/s.exec(spec);
-  if (!m) throw new UsageError(`--param "${spec}" is not name=value or name:type=value`);
-  const [, name, type, raw] = m as unknown as [string, string, string | undefined, string];
-  let value: unknown = raw;
-  if (type === 'int' || type === 'double' || (!type && /^-?\d+(\.\d+)?$/.test(raw))) {
-    value = Number(raw);
-    if (Number.isNaN(value as number) || (type === 'int' && !Number.isInteger(value)))
-      throw new UsageError(`--param ${name}: "${raw}" is not a ${type}`);
-  } else if (type === 'bool' || (!type && /^(true|false)$/.test(raw))) {
-    value = raw === 'true';
-  }
-  return { ...previous, [name]: value };
-}
+import type { CliSession } from '../io.ts';
+import { parseParam, type QueryParam } from '../options.ts';
 
 /** JSON-friendly values: safe integers as numbers (bigger ones as strings), dates and timestamps as ISO text. */
 function plainValue(v: unknown): unknown {
@@ -41,8 +26,8 @@ const csvCell = (v: unknown) => {
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
-export function queryCommand(io: CliIo): Command {
-  return new Command('query')
+export function defineQuery(command: Command, { io }: CliSession): void {
+  command
     .description(
       'Run SQL (DuckDB dialect) over the lake. Views: raw_deals, products, deals, quarantine, enriched_deals, price_trends, features, runs, dq_results. Parameters are bound, never spliced: write $name in the SQL and pass --param name=value.',
     )
@@ -61,7 +46,7 @@ export function queryCommand(io: CliIo): Command {
       {},
     )
     .option('--max-rows <n>', 'table format: rows to print', (v) => Number(v), 200)
-    .action(async (sqlArg: string | undefined, opts, command: Command) => {
+    .action(async (sqlArg: string | undefined, opts) => {
       const sql = (opts.file ? readFileSync(opts.file, 'utf8') : sqlArg)?.trim().replace(/;\s*$/, '');
       if (!sql)
         throw new UsageError(
@@ -74,7 +59,9 @@ export function queryCommand(io: CliIo): Command {
       const conn = await db.connect();
       try {
         await registerLakeViews(conn, ctx.lake);
-        const params = opts.param as Record<string, unknown>;
+        const params = Object.fromEntries(
+          Object.entries(opts.param as Record<string, QueryParam>).map(([k, p]) => [k, p.value]),
+        );
         if (opts.format === 'parquet') {
           // COPY cannot take prepared parameters: materialize the bound query first.
           const prepared = await conn.prepare(`CREATE TEMP TABLE __result AS ${sql}`);

@@ -9,7 +9,6 @@
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedSample } from '../../cli/commands/sample.ts';
 import { isRetryable } from '../../core/errors.ts';
 import { addDays, type Lake } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
@@ -20,6 +19,7 @@ import { planJob } from '../../jobs/plan.ts';
 import { jobByName } from '../../jobs/registry.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { type RunSummary, runNightly } from '../../pipelines/nightly.ts';
+import { seedSample } from '../../samples/index.ts';
 import { servicesFor } from '../services/index.js';
 import { readRows, type TempLake, tempLake } from '../support/lake.ts';
 
