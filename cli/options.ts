@@ -86,7 +86,8 @@ export function parseParam(
   let value: QueryParam['value'] = raw;
   if (type === 'int' || type === 'double' || (!type && /^-?\d+(\.\d+)?$/.test(raw))) {
     value = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(value)) throw notA(`a ${type ?? 'number'}`);
+    if (raw.trim() === '' || !Number.isFinite(value))
+      throw notA(type === 'int' ? 'an int' : `a ${type ?? 'number'}`);
     if (type === 'int' && !Number.isSafeInteger(value)) throw notA('an int');
   } else if (type === 'bool' || (!type && /^(true|false)$/.test(raw))) {
     if (raw !== 'true' && raw !== 'false') throw notA('a bool', 'bool values are true or false');

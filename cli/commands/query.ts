@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
@@ -9,6 +10,7 @@ import { registerLakeViews } from '../../notebooks/index.ts';
 import { contextOf } from '../context.ts';
 import type { CliSession } from '../io.ts';
 import { parseParam, type QueryParam } from '../options.ts';
+import { assertLakeExists, bindParams, lockToLake, prepareReadOnly } from '../read-only.ts';
 
 /** JSON-friendly values: safe integers as numbers (bigger ones as strings), dates and timestamps as ISO text. */
 function plainValue(v: unknown): unknown {
@@ -29,7 +31,7 @@ const csvCell = (v: unknown) => {
 export function defineQuery(command: Command, { io }: CliSession): void {
   command
     .description(
-      'Run SQL (DuckDB dialect) over the lake. Views: raw_deals, products, deals, quarantine, enriched_deals, price_trends, features, runs, dq_results. Parameters are bound, never spliced: write $name in the SQL and pass --param name=value.',
+      'Run read-only SQL (DuckDB dialect) over the lake. Views: raw_deals, products, deals, quarantine, enriched_deals, price_trends, features, runs, dq_results. Parameters are bound, never spliced: write $name in the SQL and pass --param name=value.',
     )
     .argument('[sql]', 'the query (or use --file)')
     .option('-f, --file <file>', 'read the query from a file')
@@ -55,38 +57,50 @@ export function defineQuery(command: Command, { io }: CliSession): void {
         );
       if (opts.format === 'parquet' && !opts.out) throw new UsageError('--format parquet needs --out <file>');
       const ctx = contextOf(command, io.out);
-      const db = await openDuckDb(duckDbSettings(ctx.config));
+      // Before DuckDB opens: opening creates its spill folder, and a typo must not become a lake.
+      assertLakeExists(ctx.lake);
+      const settings = duckDbSettings(ctx.config);
+      const out: string | undefined = opts.out ? path.resolve(opts.out) : undefined;
+      if (out) mkdirSync(path.dirname(out), { recursive: true });
+      const db = await openDuckDb(settings);
       const conn = await db.connect();
       try {
         await registerLakeViews(conn, ctx.lake);
-        const params = Object.fromEntries(
-          Object.entries(opts.param as Record<string, QueryParam>).map(([k, p]) => [k, p.value]),
-        );
-        if (opts.format === 'parquet') {
-          // COPY cannot take prepared parameters: materialize the bound query first.
-          const prepared = await conn.prepare(`CREATE TEMP TABLE __result AS ${sql}`);
-          prepared.bind(params as Record<string, never>);
-          await prepared.run();
-          await conn.run(`COPY __result TO ${sqlString(opts.out)} (FORMAT parquet, COMPRESSION snappy)`);
+        await lockToLake(conn, {
+          directories: [ctx.lake.root, ctx.lake.metaRoot, settings.tempDirectory],
+          // The CLI's own COPY of --format parquet writes there, never the user's SQL (SELECT only).
+          files: opts.format === 'parquet' && out ? [out] : [],
+        });
+        const params = opts.param as Record<string, QueryParam>;
+        const failed = (error: unknown) =>
+          new DealFinderError('query-failed', (error as Error).message.split('\n')[0] ?? 'query failed', {
+            hint: `views: deals, quarantine, enriched_deals, price_trends, features, products, raw_deals, runs, dq_results; files outside the lake (${ctx.lake.root}) cannot be read`,
+            exitCode: 1,
+            cause: error,
+          });
+        const prepared = await prepareReadOnly(conn, sql).catch((error) => {
+          throw error instanceof DealFinderError ? error : failed(error);
+        });
+        bindParams(prepared, params);
+        if (opts.format === 'parquet' && out) {
+          // COPY cannot take prepared parameters: materialize the bound, checked query first.
+          try {
+            const materialize = await conn.prepare(`CREATE TEMP TABLE __result AS ${sql}`);
+            bindParams(materialize, params);
+            await materialize.run();
+          } catch (error) {
+            throw failed(error);
+          }
+          await conn.run(`COPY __result TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy)`);
           const n = (await conn.runAndReadAll('SELECT count(*) AS n FROM __result')).getRowObjectsJS()[0]?.n;
           io.err.write(`wrote ${n} rows to ${opts.out}\n`);
           return;
         }
         let reader: DuckDBResultReader;
         try {
-          const prepared = await conn.prepare(sql);
-          if (Object.keys(params).length) prepared.bind(params as Record<string, never>);
           reader = await prepared.runAndReadAll();
         } catch (error) {
-          throw new DealFinderError(
-            'query-failed',
-            (error as Error).message.split('\n')[0] ?? 'query failed',
-            {
-              hint: 'views: deals, quarantine, enriched_deals, price_trends, features, products, raw_deals, runs, dq_results',
-              exitCode: 1,
-              cause: error,
-            },
-          );
+          throw failed(error);
         }
         const columns = reader.columnNames();
         const rows = reader.getRowObjectsJS().map(plainRow);
@@ -104,7 +118,7 @@ export function defineQuery(command: Command, { io }: CliSession): void {
             );
           text = `${t.toString()}\n${rows.length} row(s)${rows.length > opts.maxRows ? `, first ${opts.maxRows} shown` : ''}\n`;
         }
-        if (opts.out) writeFileSync(opts.out, text);
+        if (out) writeFileSync(out, text);
         else io.out.write(text);
       } finally {
         conn.closeSync();
