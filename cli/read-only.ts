@@ -52,7 +52,8 @@ export async function lockToLake(
 const READ_ONLY = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
 const EXPLAIN = /^\s*EXPLAIN\s+(?:ANALY[SZ]E\s+)?/i;
 /** How read-only statements begin (SELECT and its DuckDB shorthands). */
-const READ_FORMS = /^[\s(]*(?:SELECT|WITH|FROM|VALUES|TABLE|EXPLAIN|DESCRIBE|SHOW|SUMMARIZE|PIVOT|UNPIVOT)\b/i;
+const READ_FORMS =
+  /^[\s(]*(?:SELECT|WITH|FROM|VALUES|TABLE|EXPLAIN|DESCRIBE|SHOW|SUMMARIZE|PIVOT|UNPIVOT)\b/i;
 
 /** Prepares `sql` if it is one read-only statement; anything else is a usage error (exit 2). */
 export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
