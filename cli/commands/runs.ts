@@ -66,7 +66,7 @@ export function defineRuns(runs: Command, { io }: CliSession): void {
             runId,
             date: run.runDate,
             engine: run.engine,
-            status: run.status === 'succeeded' ? 'succeeded' : 'failed',
+            status: run.status,
             steps: run.steps,
             wallMs: wall,
           },
