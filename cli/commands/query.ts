@@ -4,7 +4,7 @@ import type { DuckDBResultReader } from '@duckdb/node-api';
 import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { DealFinderError, UsageError } from '../../core/errors.ts';
-import { duckDbSettings, openDuckDb } from '../../jobs/index.ts';
+import { duckDbSettings, openDuckDb } from '../../jobs/engines/duckdb.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { registerLakeViews } from '../../notebooks/index.ts';
 import { contextOf } from '../context.ts';
