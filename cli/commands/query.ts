@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBResultReader } from '@duckdb/node-api';
-import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { DealFinderError, UsageError } from '../../core/errors.ts';
 import { duckDbSettings, openDuckDb } from '../../jobs/engines/duckdb.ts';
@@ -109,6 +108,8 @@ export function defineQuery(command: Command, { io }: CliSession): void {
         else if (opts.format === 'csv')
           text = `${[columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
         else {
+          // Only the table format needs it: csv/json/parquet answers skip loading it.
+          const { default: Table } = await import('cli-table3');
           const t = new Table({ style: { head: [], border: [] }, head: columns });
           for (const r of rows.slice(0, opts.maxRows))
             t.push(
