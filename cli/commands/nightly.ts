@@ -1,15 +1,11 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { awsClients } from '../../core/aws.ts';
 import type { Config } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
 import { Lake, yesterdayUtc } from '../../core/lake.ts';
 import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
 import { SPARK_RUNNER, sparkPlanOf } from '../../jobs/engines/spark.ts';
 import { planJob } from '../../jobs/plan.ts';
-import { nightlyJobs, runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';
-import { dryRunEmr } from '../../pipelines/emr/orchestrator.ts';
-import { emrPlansOf } from '../../pipelines/emr/plans.ts';
 import { Ledger, runNightly } from '../../pipelines/index.ts';
 import { seedSample } from '../../samples/index.ts';
 import { contextOf } from '../context.ts';
@@ -161,10 +157,14 @@ interface NightlyOpts {
 
 /** --dry-run: the plans (local engines) or the EMR run's requests, as plain data. */
 async function dryRun(opts: NightlyOpts, config: Config, lake: Lake, date: string): Promise<unknown> {
+  // The EMR modules bring the AWS SDK: loaded only by the runs and dry runs that need them.
+  const { nightlyJobs } = await import('../../pipelines/emr/nightly.ts');
   const jobs = nightlyJobs(opts.only);
   const runId = opts.resume ?? Ledger.newRunId(date);
   if (opts.engine === 'emr') {
     const emrConfig = emrConfigOf(config, opts);
+    const { dryRunEmr } = await import('../../pipelines/emr/orchestrator.ts');
+    const { emrPlansOf } = await import('../../pipelines/emr/plans.ts');
     return dryRunEmr({
       config: emrConfig,
       runId,
@@ -201,6 +201,8 @@ async function nightlyOnEmr(
     );
   const config = emrConfigOf(ctx.config, opts);
   const lake = new Lake(config.lake.root, { metaRoot: config.lake.metaRoot });
+  const { awsClients } = await import('../../core/aws.ts');
+  const { runNightlyOnEmr } = await import('../../pipelines/emr/nightly.ts');
   const clients = awsClients(config);
   const ac = new AbortController();
   const onSigint = () => {

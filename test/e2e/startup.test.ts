@@ -60,6 +60,15 @@ describe('dealctl loads only what the command needs', () => {
     expect(heavyIn(r.modules)).toEqual([]);
   });
 
+  it('`dealctl nightly` on DuckDB loads no AWS SDK, kafkajs or OpenSearch (only EMR runs do)', () => {
+    const help = modulesLoadedBy(['nightly', '--help']);
+    expect(help.code).toBe(0);
+    expect(heavyIn(help.modules)).toEqual(['DuckDB']);
+    const run = modulesLoadedBy(['--lake', t.root, 'nightly', '--date', '2026-11-22', '--only', 'cleanup']);
+    expect(run.code).toBe(0);
+    expect(heavyIn(run.modules)).toEqual(['DuckDB']);
+  }, 60_000);
+
   it('`dealctl query` loads DuckDB but no AWS SDK, kafkajs or OpenSearch', () => {
     const r = modulesLoadedBy([
       '--lake',
