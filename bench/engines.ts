@@ -128,8 +128,8 @@ async function parent(): Promise<void> {
   };
   if (engines.includes('spark') && !process.env.SPARK_SUBMIT) {
     // Same as bench/stream with Kafka: provision (or reuse) the harness's local Spark.
-    const { up } = await import('../test/services/harness.ts');
-    Object.assign(process.env, await up(['spark']));
+    const { servicesUp } = await import('./support/services.ts');
+    Object.assign(process.env, servicesUp(['spark']));
   }
   const results: Measurement[] = [];
   for (const n of sizes) {

@@ -1,5 +1,6 @@
 /**
- * npm run bench -- <name> [options]: runs one benchmark of bench/<name>.ts (default: nightly).
+ * npm run bench -- <name> [options]: runs one benchmark of bench/<name>.ts (default: nightly):
+ * nightly, engines, stream, migrate, cli. Shared helpers live in bench/support/.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';

@@ -79,8 +79,8 @@ const repo = path.resolve(import.meta.dirname, '..');
 
 let env: Record<string, string> = {};
 if (!process.env.OPENSEARCH_URL || !process.env.CHROMA_PYTHON) {
-  const { up } = await import('../test/services/harness.ts');
-  env = await up(['chroma', 'opensearch']);
+  const { servicesUp } = await import('./support/services.ts');
+  env = servicesUp(['chroma', 'opensearch']);
 }
 const OS_URL = process.env.OPENSEARCH_URL ?? (env.OPENSEARCH_URL as string);
 const PYTHON = process.env.CHROMA_PYTHON ?? (env.CHROMA_PYTHON as string);

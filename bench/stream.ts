@@ -30,7 +30,7 @@ import {
   streamingContext,
 } from '../streaming/index.ts';
 import { webhookChannel } from '../streaming/notify/channels.ts';
-import { quietLog, streamEnv, webhookReceiver, writeCatalog } from '../test/integration/streaming/support.ts';
+import { quietLog, streamEnv, webhookReceiver, writeCatalog } from './support/streaming.ts';
 
 const TARGET_RATE = 2_000;
 const TARGET_P95_MS = 250;
@@ -83,8 +83,8 @@ function brokerPids(): number[] {
 
 async function brokers(): Promise<string> {
   if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
-  const { up } = await import('../test/services/harness.ts');
-  return (await up(['kafka'])).KAFKA_BROKERS!;
+  const { servicesUp } = await import('./support/services.ts');
+  return servicesUp(['kafka']).KAFKA_BROKERS!;
 }
 
 async function main(): Promise<void> {

@@ -2,11 +2,17 @@ import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import type { ProgressReporter, RunSummary, StepEvent } from '../pipelines/index.ts';
 
+/**
+ * What the summary shows of a run: a live run's summary, or a ledger run (`runs show`), whose
+ * status is the ledger's word for it (succeeded, failed, incomplete), the same one `runs list` prints.
+ */
+export type RunView = Omit<RunSummary, 'status'> & { readonly status: string };
+
 const fmt = (n: number | null | undefined) =>
   n === null || n === undefined ? '-' : n.toLocaleString('en-US');
 
 /** The closing summary of a run: rows per step, quarantine by reason, DQ results, wall time. */
-export function renderSummary(summary: RunSummary, lakeRoot: string): string {
+export function renderSummary(summary: RunView, lakeRoot: string): string {
   const lines: string[] = [];
   lines.push(
     `\nNightly run ${summary.runId} — ${summary.date} on ${summary.engine}: ${summary.status.toUpperCase()}`,
@@ -54,8 +60,12 @@ export function renderSummary(summary: RunSummary, lakeRoot: string): string {
     lines.push(
       `error[${summary.error.code}]: ${summary.error.message}${summary.error.hint ? `\nhint: ${summary.error.hint}` : ''}`,
     );
+  // A ledger run has no error object: each failed step recorded its error as its message.
+  else
+    for (const s of summary.steps)
+      if (s.status === 'failed' && s.message) lines.push(`step ${s.step} failed: ${s.message}`);
   lines.push(`Wall time ${(summary.wallMs / 1000).toFixed(1)} s · lake ${lakeRoot}`);
-  if (summary.status === 'failed')
+  if (summary.status === 'failed' || summary.status === 'incomplete')
     lines.push(`Resume with: dealctl nightly --date ${summary.date} --resume ${summary.runId}`);
   return `${lines.join('\n')}\n`;
 }

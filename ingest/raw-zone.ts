@@ -16,6 +16,21 @@ export async function landRawDeals(
   source: string,
   records: RawDealRecord[],
 ): Promise<string> {
+  const dir = lake.partitionDir('raw_deals', date);
+  mkdirSync(dir, { recursive: true });
+  const tmpParquet = path.join(dir, `.${source}.parquet.tmp`);
+  await writeRawDeals(conn, tmpParquet, records);
+  const final = path.join(dir, `${source}.parquet`);
+  renameSync(tmpParquet, final);
+  return final;
+}
+
+/** Writes raw deals (validated against RawDeal) to one Parquet file with the RawDeal columns. */
+export async function writeRawDeals(
+  conn: DuckDBConnection,
+  file: string,
+  records: RawDealRecord[],
+): Promise<void> {
   for (const r of records) {
     const v = validate(RawDeal, r);
     if (!v.ok)
@@ -23,19 +38,16 @@ export async function landRawDeals(
         `raw deal ${r.raw_id} does not match the RawDeal schema: ${v.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
       );
   }
-  const dir = lake.partitionDir('raw_deals', date);
-  mkdirSync(dir, { recursive: true });
-  const tmpJson = path.join(dir, `.${source}.jsonl.tmp`);
-  const tmpParquet = path.join(dir, `.${source}.parquet.tmp`);
+  const tmpJson = path.join(path.dirname(file), `.${path.basename(file)}.jsonl.tmp`);
   writeFileSync(tmpJson, records.map((r) => JSON.stringify(r)).join('\n'));
   const columns = Object.entries(RawDeal.fields).map(
     ([n, s]) => `${sqlString(n)}: ${sqlString(sqlTypeOf(s, 'duckdb'))}`,
   );
-  await conn.run(
-    `COPY (SELECT * FROM read_json(${sqlString(tmpJson)}, format = 'newline_delimited', columns = {${columns.join(', ')}})) TO ${sqlString(tmpParquet)} (FORMAT parquet)`,
-  );
-  const final = path.join(dir, `${source}.parquet`);
-  renameSync(tmpParquet, final);
-  rmSync(tmpJson, { force: true });
-  return final;
+  try {
+    await conn.run(
+      `COPY (SELECT * FROM read_json(${sqlString(tmpJson)}, format = 'newline_delimited', columns = {${columns.join(', ')}})) TO ${sqlString(file)} (FORMAT parquet)`,
+    );
+  } finally {
+    rmSync(tmpJson, { force: true });
+  }
 }

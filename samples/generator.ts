@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.ts';
 import { addDays, assertDate, type Lake } from '../core/lake.ts';
 import { sqlString } from '../jobs/sql-text.ts';
 import { Product, RawDeal, sqlProjectionOf } from '../schemas/index.ts';
+import { sameFolder } from './same-folder.ts';
 import { DIRT, FEEDS, RETAILERS, UNICODE_DECOR, VOCABULARY } from './vocabulary.ts';
 
 export interface SampleOptions {
@@ -16,6 +17,9 @@ export interface SampleOptions {
   readonly products: number;
   readonly seed: number;
 }
+
+/** Writes more files into a day's raw folder (staged, before it is compared and committed). */
+export type RawExtras = (conn: DuckDBConnection, date: string, stagedRawDir: string) => Promise<void>;
 
 export const DEFAULT_SAMPLE: Omit<SampleOptions, 'endDate'> = {
   rawDealsPerDay: 20_000,
@@ -42,6 +46,7 @@ export async function generateSample(
   lake: Lake,
   options: SampleOptions,
   runId = 'sample',
+  extras?: RawExtras,
 ): Promise<SampleResult> {
   assertDate(options.endDate);
   if (lake.remote)
@@ -206,6 +211,7 @@ export async function generateSample(
       runId,
       rawDir,
       'sample-000.parquet',
+      extras ? (staged) => extras(conn, date, staged) : undefined,
     );
     await writeParquet(
       conn,
@@ -221,7 +227,11 @@ export async function generateSample(
   return { products: options.products, days };
 }
 
-/** Writes a query to `<finalDir>/<file>` through a staging folder, replacing the folder atomically. */
+/**
+ * Writes a query to `<finalDir>/<file>` through a staging folder, replacing the folder atomically,
+ * unless the folder already holds exactly these bytes: then it is left untouched, so seeding the
+ * same sample again changes no file (and no step fingerprint, which hashes input mtimes).
+ */
 async function writeParquet(
   conn: DuckDBConnection,
   sql: string,
@@ -229,6 +239,7 @@ async function writeParquet(
   runId: string,
   finalDir: string,
   file: string,
+  extras?: (stagedDir: string) => Promise<void>,
 ): Promise<void> {
   const staging = path.join(lake.root, '_staging', runId, path.relative(lake.root, finalDir));
   rmSync(staging, { recursive: true, force: true });
@@ -237,5 +248,7 @@ async function writeParquet(
   await conn.run(
     `COPY (${sql}) TO ${sqlString(path.join(staging, file))} (FORMAT parquet, COMPRESSION snappy)`,
   );
-  lake.commit(runId, staging, finalDir);
+  await extras?.(staging);
+  if (sameFolder(staging, finalDir)) rmSync(staging, { recursive: true, force: true });
+  else lake.commit(runId, staging, finalDir);
 }

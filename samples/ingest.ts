@@ -3,7 +3,7 @@ import { parseFeed } from '../core/rss.ts';
 import type { RawDealRecord } from '../schemas/index.ts';
 
 // The raw zone's writer lives in ingest/ (one implementation for sample, ingest and scanner).
-export { landRawDeals } from '../ingest/raw-zone.ts';
+export { landRawDeals, writeRawDeals } from '../ingest/raw-zone.ts';
 
 /**
  * Reads a bundled RSS file and rebases its item times so the newest publication falls at noon of

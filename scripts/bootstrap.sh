@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a fresh clone runnable: installs node_modules exactly from package-lock.json when they are
-# missing or stale. Called by `npm start`, `npm test` and `npm run bench`; fast when nothing changed.
+# missing or stale, and compiles the CLI to dist/ when its sources changed (scripts/build.mjs).
+# Called by `npm start`, `npm test`, `npm run bench` and `npm run dealctl`; fast when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stamp=node_modules/.package-lock.sha256
@@ -10,3 +11,4 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
 fi
+node scripts/build.mjs

@@ -1,17 +1,15 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { dateRange } from '../../core/lake.ts';
 import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
 import { runNightly } from '../../pipelines/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
-import { parseDate } from './nightly.ts';
+import type { CliSession } from '../io.ts';
+import { parseDate } from '../options.ts';
 
-export function backfillCommand(io: CliIo): Command {
-  return new Command('backfill')
-    .description(
-      'Run the nightly pipeline for every date of a range, oldest first (idempotent: unchanged dates are skipped).',
-    )
+export function defineBackfill(command: Command, session: CliSession): void {
+  const { io } = session;
+  command
     .requiredOption('--from <YYYY-MM-DD>', 'first date', parseDate)
     .requiredOption('--to <YYYY-MM-DD>', 'last date (inclusive)', parseDate)
     .addOption(
@@ -19,7 +17,7 @@ export function backfillCommand(io: CliIo): Command {
     )
     .option('--force', 'recompute even when inputs are unchanged')
     .option('--continue-on-error', 'go on with later dates after a failed one')
-    .action(async (opts, command: Command) => {
+    .action(async (opts) => {
       if (opts.from > opts.to) throw new UsageError(`--from ${opts.from} is after --to ${opts.to}`);
       const ctx = contextOf(command, io.out);
       const engine = await createEngine(opts.engine, ctx.config);
@@ -45,12 +43,12 @@ export function backfillCommand(io: CliIo): Command {
             failed++;
             io.err.write(`error[${s.error?.code}]: ${s.error?.message}\n`);
             if (!opts.continueOnError) {
-              process.exitCode = s.error?.exitCode ?? 1;
+              session.fail(s.error?.exitCode ?? 1);
               return;
             }
           }
         }
-        if (failed) process.exitCode = 1;
+        if (failed) session.fail(1);
       } finally {
         await engine.close();
       }

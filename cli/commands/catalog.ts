@@ -1,16 +1,14 @@
 import Table from 'cli-table3';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { catalogVersions, importCatalog } from '../../catalog/index.ts';
 import { duckDbSettings, openDuckDb } from '../../jobs/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
+import type { CliSession } from '../io.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function catalogCommand(io: CliIo): Command {
-  const catalog = new Command('catalog').description(
-    'The product catalog the deals are matched and priced against.',
-  );
+/** `dealctl catalog import|versions` (the description is registered in cli/main.ts). */
+export function defineCatalog(catalog: Command, { io }: CliSession): void {
   catalog
     .command('import')
     .description(
@@ -90,5 +88,4 @@ export function catalogCommand(io: CliIo): Command {
         ]);
       io.out.write(`${t.toString()}\n`);
     });
-  return catalog;
 }

@@ -7,7 +7,7 @@ import {
   TerminateJobFlowsCommand,
 } from '@aws-sdk/client-emr';
 import Table from 'cli-table3';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { awsClients } from '../../core/aws.ts';
 import { UsageError } from '../../core/errors.ts';
 import { yesterdayUtc } from '../../core/lake.ts';
@@ -20,22 +20,13 @@ import { emrPlansOf } from '../../pipelines/emr/plans.ts';
 import { logUriOf } from '../../pipelines/emr/requests.ts';
 import { Ledger } from '../../pipelines/ledger.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
+import type { CliSession } from '../io.ts';
+import { parseClusterId, parseCount, parseDate } from '../options.ts';
 import { renderSummary, stepsJson } from '../render.ts';
-import { parseCount, parseDate } from './nightly.ts';
-
-const CLUSTER_ID = /^j-[A-Z0-9]+$/;
-function clusterArg(id: string): string {
-  if (!CLUSTER_ID.test(id))
-    throw new UsageError(`"${id}" is not an EMR cluster id`, 'cluster ids look like j-1ABCDEF2GHIJK');
-  return id;
-}
 
 /** `dealctl emr …`: inspect and control the EMR side of a run (see docs/runbooks/emr.md). */
-export function emrCommand(io: CliIo): Command {
-  const emr = new Command('emr').description(
-    'Spark on AWS EMR: dry run, cluster/step status, cancel, step logs.',
-  );
+export function defineEmr(emr: Command, session: CliSession): void {
+  const { io } = session;
 
   emr
     .command('dry-run')
@@ -112,7 +103,7 @@ export function emrCommand(io: CliIo): Command {
       const ctx = contextOf(command, io.out);
       const clients = awsClients(ctx.config);
       try {
-        const clusterId = clusterArg(id);
+        const clusterId = parseClusterId(id);
         const cluster = (await clients.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))
           .Cluster;
         const steps = (await clients.emr.send(new ListStepsCommand({ ClusterId: clusterId }))).Steps ?? [];
@@ -145,7 +136,7 @@ export function emrCommand(io: CliIo): Command {
       const ctx = contextOf(command, io.out);
       const clients = awsClients(ctx.config);
       try {
-        const clusterId = clusterArg(id);
+        const clusterId = parseClusterId(id);
         const stepIds: string[] =
           opts.steps ??
           (
@@ -169,7 +160,7 @@ export function emrCommand(io: CliIo): Command {
           } catch (error) {
             // still terminate when asked: a stuck cancel must not keep a transient cluster billing
             io.err.write(`CancelSteps failed: ${(error as Error).message.split('\n')[0]}\n`);
-            process.exitCode = 1;
+            session.fail(1);
           }
         } else io.out.write('no pending or running steps\n');
         if (opts.terminate) {
@@ -189,14 +180,14 @@ export function emrCommand(io: CliIo): Command {
       const ctx = contextOf(command, io.out);
       const clients = awsClients(ctx.config);
       try {
-        const clusterId = clusterArg(id);
+        const clusterId = parseClusterId(id);
         const cluster = (await clients.emr.send(new DescribeClusterCommand({ ClusterId: clusterId })))
           .Cluster;
         const logUri = (cluster?.LogUri ?? logUriOf(ctx.config)).replace(/^s3n:/, 's3:');
         const got = await fetchStepStderr(clients.s3, logUri, clusterId, stepId, { lines: opts.lines });
         if (got.tail === null) {
           io.err.write(`no log at ${got.uri} yet (EMR uploads step logs about every 5 minutes)\n`);
-          process.exitCode = 1;
+          session.fail(1);
           return;
         }
         io.err.write(
@@ -207,5 +198,4 @@ export function emrCommand(io: CliIo): Command {
         clients.destroy();
       }
     });
-  return emr;
 }

@@ -1,9 +1,9 @@
 import Table from 'cli-table3';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { IngestError, ingestSources } from '../../ingest/index.ts';
 import { duckDbSettings, openDuckDb } from '../../jobs/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
+import type { CliSession } from '../io.ts';
 
 function parseInstant(value: string): Date {
   const t = Date.parse(value);
@@ -12,11 +12,9 @@ function parseInstant(value: string): Date {
   return new Date(t);
 }
 
-export function ingestCommand(io: CliIo): Command {
-  return new Command('ingest')
-    .description(
-      'Land deal records in the raw zone for the nightly: RSS/Atom feeds (file or http(s) URL), JSON lines / JSON arrays of raw deals, raw-deal Parquet. Entries land in the partition of the day they were seen.',
-    )
+/** `dealctl ingest SOURCE…` (the description is registered in cli/main.ts). */
+export function defineIngest(command: Command, { io }: CliSession): void {
+  command
     .argument('<source...>', 'files or URLs')
     .option('--feed <name>', 'feed name of feed entries (default: file name, or URL host + path)')
     .option('--category <name>', 'category hint of feed entries (the feed page’s category)')
@@ -26,7 +24,7 @@ export function ingestCommand(io: CliIo): Command {
       parseInstant,
     )
     .option('--json', 'JSON output')
-    .action(async (sources: string[], opts, command: Command) => {
+    .action(async (sources: string[], opts) => {
       const ctx = contextOf(command, io.out);
       const db = await openDuckDb(duckDbSettings(ctx.config));
       const conn = await db.connect();

@@ -1,12 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { yesterdayUtc } from '../../core/lake.ts';
 import { JOBS, jobByName, planJob } from '../../jobs/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
-import { parseDate } from './nightly.ts';
+import type { CliSession } from '../io.ts';
+import { parseDate } from '../options.ts';
 
-export function jobsCommand(io: CliIo): Command {
-  const jobs = new Command('jobs').description('Inspect the batch jobs.');
+export function defineJobs(jobs: Command, { io }: CliSession): void {
   jobs
     .command('list')
     .description('List the jobs in dependency order.')
@@ -34,5 +33,4 @@ export function jobsCommand(io: CliIo): Command {
       });
       io.out.write(`${JSON.stringify(plan, null, 2)}\n`);
     });
-  return jobs;
 }

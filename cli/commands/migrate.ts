@@ -1,6 +1,6 @@
 import path from 'node:path';
 import Table from 'cli-table3';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { awsClients } from '../../core/aws.ts';
 import type { Config } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -23,18 +23,8 @@ import {
 } from '../../migration/index.ts';
 import { PRODUCT_VECTOR_DIMENSION } from '../../schemas/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
-
-const num = (what: string) => (v: string) => {
-  const n = Number(v.replaceAll('_', ''));
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${what}: "${v}" is not a non-negative number`);
-  return n;
-};
-const int = (what: string) => (v: string) => {
-  const n = num(what)(v);
-  if (!Number.isInteger(n)) throw new UsageError(`${what}: "${v}" is not a whole number`);
-  return n;
-};
+import type { CliIo, CliSession } from '../io.ts';
+import { wholeNumber as int, nonNegative as num } from '../options.ts';
 
 const PHASE_HELP: Record<Phase, string> = {
   assess: 'read the source: collections, count, dimension, distance, metadata keys/types, size, zero vectors',
@@ -294,10 +284,7 @@ function phaseContext(io: CliIo, command: Command, given: Opts): PhaseContext {
   };
 }
 
-export function migrateCommand(io: CliIo): Command {
-  const migrate = new Command('migrate').description(
-    'ChromaDB → OpenSearch k-NN migration, phase by phase (each idempotent, checkpointed, resumable). See docs/runbooks/migration.md.',
-  );
+export function defineMigrate(migrate: Command, { io }: CliSession): void {
   for (const phase of Object.keys(PHASE_HELP) as Phase[]) {
     addOptions(migrate.command(phase).description(PHASE_HELP[phase])).action(
       async (opts: Opts, command: Command) => {
@@ -408,7 +395,4 @@ export function migrateCommand(io: CliIo): Command {
         io.out.write(`${t.toString()}\n`);
       },
     );
-  for (const c of migrate.commands)
-    c.exitOverride().configureOutput({ writeOut: (s) => io.out.write(s), writeErr: (s) => io.err.write(s) });
-  return migrate;
 }

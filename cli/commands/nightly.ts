@@ -1,52 +1,22 @@
 import path from 'node:path';
-import { Command, Option } from 'commander';
-import { awsClients } from '../../core/aws.ts';
+import { type Command, Option } from 'commander';
 import type { Config } from '../../core/config.ts';
 import { UsageError } from '../../core/errors.ts';
-import { assertDate, Lake, yesterdayUtc } from '../../core/lake.ts';
+import { Lake, yesterdayUtc } from '../../core/lake.ts';
 import { createEngine, ENGINE_NAMES } from '../../jobs/engines/index.ts';
 import { SPARK_RUNNER, sparkPlanOf } from '../../jobs/engines/spark/index.ts';
 import { planJob } from '../../jobs/plan.ts';
 import { selectJobs } from '../../jobs/registry.ts';
-import { runNightlyOnEmr } from '../../pipelines/emr/nightly.ts';
-import { dryRunEmr } from '../../pipelines/emr/orchestrator.ts';
-import { emrPlansOf } from '../../pipelines/emr/plans.ts';
 import { Ledger, runNightly } from '../../pipelines/index.ts';
+import { seedSample } from '../../samples/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
+import type { CliSession } from '../io.ts';
+import { parseClusterId, parseCount, parseDate, parseMinutes } from '../options.ts';
 import { renderSummary, stepsJson, ttyProgress } from '../render.ts';
-import { seedSample } from './sample.ts';
-
-export function parseDate(value: string): string {
-  try {
-    return assertDate(value);
-  } catch {
-    throw new UsageError(`"${value}" is not a date`, 'dates are YYYY-MM-DD (UTC)');
-  }
-}
-
-export function parseCount(value: string): number {
-  const n = Number(value.replaceAll('_', ''));
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`"${value}" is not a whole number`);
-  return n;
-}
-
-/** Minutes, > 0 (fractions allowed). */
-export function parseMinutes(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`"${value}" is not a number of minutes`);
-  return n;
-}
-
-const CLUSTER_ID = /^j-[A-Z0-9]+$/;
 
 /** The config with the EMR flags of `nightly` applied. */
 function emrConfigOf(config: Config, opts: { clusterId?: string; deadline?: number }): Config {
-  if (opts.clusterId !== undefined && !CLUSTER_ID.test(opts.clusterId))
-    throw new UsageError(
-      `"${opts.clusterId}" is not an EMR cluster id`,
-      'cluster ids look like j-1ABCDEF2GHIJK',
-    );
+  if (opts.clusterId !== undefined) parseClusterId(opts.clusterId);
   return {
     ...config,
     emr: {
@@ -57,11 +27,9 @@ function emrConfigOf(config: Config, opts: { clusterId?: string; deadline?: numb
   };
 }
 
-export function nightlyCommand(io: CliIo): Command {
-  return new Command('nightly')
-    .description(
-      'Run the nightly batch pipeline (cleanup → enrichment → price_trends → features) for one date.',
-    )
+export function defineNightly(command: Command, session: CliSession): void {
+  const { io } = session;
+  command
     .option('-d, --date <YYYY-MM-DD>', 'data date to process (default: yesterday, UTC)', parseDate)
     .addOption(
       new Option(
@@ -108,7 +76,7 @@ export function nightlyCommand(io: CliIo): Command {
     .option('--products <n>', 'with --sample: catalog size', parseCount, 5_000)
     .option('--seed <n>', 'with --sample: random seed', parseCount, 42)
     .option('--json', 'print the run summary as JSON on stdout')
-    .action(async (opts, command: Command) => {
+    .action(async (opts) => {
       const ctx = contextOf(command, io.out);
       const date: string = opts.date ?? yesterdayUtc(ctx.clock);
       if (opts.engine !== 'emr') {
@@ -122,7 +90,7 @@ export function nightlyCommand(io: CliIo): Command {
         return;
       }
       if (opts.engine === 'emr') {
-        await nightlyOnEmr(io, ctx, opts, date);
+        await nightlyOnEmr(session, ctx, opts, date);
         return;
       }
       const engine = await createEngine(opts.engine, ctx.config);
@@ -174,7 +142,7 @@ export function nightlyCommand(io: CliIo): Command {
         } else {
           io.out.write(renderSummary(summary, ctx.lake.root));
         }
-        if (summary.error) process.exitCode = summary.error.exitCode;
+        if (summary.error) session.fail(summary.error.exitCode);
       } finally {
         await engine.close();
       }
@@ -199,6 +167,8 @@ async function dryRun(opts: NightlyOpts, config: Config, lake: Lake, date: strin
   const runId = opts.resume ?? Ledger.newRunId(date);
   if (opts.engine === 'emr') {
     const emrConfig = emrConfigOf(config, opts);
+    const { dryRunEmr } = await import('../../pipelines/emr/orchestrator.ts');
+    const { emrPlansOf } = await import('../../pipelines/emr/plans.ts');
     return dryRunEmr({
       config: emrConfig,
       runId,
@@ -222,11 +192,12 @@ async function dryRun(opts: NightlyOpts, config: Config, lake: Lake, date: strin
 }
 
 async function nightlyOnEmr(
-  io: CliIo,
+  session: CliSession,
   ctx: ReturnType<typeof contextOf>,
   opts: NightlyOpts,
   date: string,
 ): Promise<void> {
+  const { io } = session;
   if (opts.sample)
     throw new UsageError(
       '--sample needs a local lake',
@@ -234,6 +205,8 @@ async function nightlyOnEmr(
     );
   const config = emrConfigOf(ctx.config, opts);
   const lake = new Lake(config.lake.root, { metaRoot: config.lake.metaRoot });
+  const { awsClients } = await import('../../core/aws.ts');
+  const { runNightlyOnEmr } = await import('../../pipelines/emr/nightly.ts');
   const clients = awsClients(config);
   const ac = new AbortController();
   const onSigint = () => {
@@ -288,7 +261,7 @@ async function nightlyOnEmr(
           `Submitted, not waited for: finish the bookkeeping with dealctl emr watch ${summary.runId} (cluster ${summary.clusterId})\n`,
         );
     }
-    if (summary.error) process.exitCode = summary.error.exitCode;
+    if (summary.error) session.fail(summary.error.exitCode);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

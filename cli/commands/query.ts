@@ -1,29 +1,15 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { DuckDBResultReader } from '@duckdb/node-api';
-import Table from 'cli-table3';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { DealFinderError, UsageError } from '../../core/errors.ts';
-import { duckDbSettings, openDuckDb } from '../../jobs/index.ts';
+import { duckDbSettings, openDuckDb } from '../../jobs/engines/duckdb.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { registerLakeViews } from '../../notebooks/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
-
-/** `name=value` (numbers and booleans auto-typed) or `name:type=value` with type int|double|string|date|bool. */
-export function parseParam(spec: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::(int|double|string|date|bool))?=(.*)$/s.exec(spec);
-  if (!m) throw new UsageError(`--param "${spec}" is not name=value or name:type=value`);
-  const [, name, type, raw] = m as unknown as [string, string, string | undefined, string];
-  let value: unknown = raw;
-  if (type === 'int' || type === 'double' || (!type && /^-?\d+(\.\d+)?$/.test(raw))) {
-    value = Number(raw);
-    if (Number.isNaN(value as number) || (type === 'int' && !Number.isInteger(value)))
-      throw new UsageError(`--param ${name}: "${raw}" is not a ${type}`);
-  } else if (type === 'bool' || (!type && /^(true|false)$/.test(raw))) {
-    value = raw === 'true';
-  }
-  return { ...previous, [name]: value };
-}
+import type { CliSession } from '../io.ts';
+import { parseParam, type QueryParam } from '../options.ts';
+import { assertLakeExists, bindParams, lockToLake, prepareReadOnly } from '../read-only.ts';
 
 /** JSON-friendly values: safe integers as numbers (bigger ones as strings), dates and timestamps as ISO text. */
 function plainValue(v: unknown): unknown {
@@ -41,10 +27,10 @@ const csvCell = (v: unknown) => {
   return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
-export function queryCommand(io: CliIo): Command {
-  return new Command('query')
+export function defineQuery(command: Command, { io }: CliSession): void {
+  command
     .description(
-      'Run SQL (DuckDB dialect) over the lake. Views: raw_deals, products, deals, quarantine, enriched_deals, price_trends, features, runs, dq_results. Parameters are bound, never spliced: write $name in the SQL and pass --param name=value.',
+      'Run read-only SQL (DuckDB dialect) over the lake. Views: raw_deals, products, deals, quarantine, enriched_deals, price_trends, features, runs, dq_results. Parameters are bound, never spliced: write $name in the SQL and pass --param name=value.',
     )
     .argument('[sql]', 'the query (or use --file)')
     .option('-f, --file <file>', 'read the query from a file')
@@ -61,7 +47,7 @@ export function queryCommand(io: CliIo): Command {
       {},
     )
     .option('--max-rows <n>', 'table format: rows to print', (v) => Number(v), 200)
-    .action(async (sqlArg: string | undefined, opts, command: Command) => {
+    .action(async (sqlArg: string | undefined, opts) => {
       const sql = (opts.file ? readFileSync(opts.file, 'utf8') : sqlArg)?.trim().replace(/;\s*$/, '');
       if (!sql)
         throw new UsageError(
@@ -70,36 +56,50 @@ export function queryCommand(io: CliIo): Command {
         );
       if (opts.format === 'parquet' && !opts.out) throw new UsageError('--format parquet needs --out <file>');
       const ctx = contextOf(command, io.out);
-      const db = await openDuckDb(duckDbSettings(ctx.config));
+      // Before DuckDB opens: opening creates its spill folder, and a typo must not become a lake.
+      assertLakeExists(ctx.lake);
+      const settings = duckDbSettings(ctx.config);
+      const out: string | undefined = opts.out ? path.resolve(opts.out) : undefined;
+      if (out) mkdirSync(path.dirname(out), { recursive: true });
+      const db = await openDuckDb(settings);
       const conn = await db.connect();
       try {
         await registerLakeViews(conn, ctx.lake);
-        const params = opts.param as Record<string, unknown>;
-        if (opts.format === 'parquet') {
-          // COPY cannot take prepared parameters: materialize the bound query first.
-          const prepared = await conn.prepare(`CREATE TEMP TABLE __result AS ${sql}`);
-          prepared.bind(params as Record<string, never>);
-          await prepared.run();
-          await conn.run(`COPY __result TO ${sqlString(opts.out)} (FORMAT parquet, COMPRESSION snappy)`);
+        await lockToLake(conn, {
+          directories: [ctx.lake.root, ctx.lake.metaRoot, settings.tempDirectory],
+          // The CLI's own COPY of --format parquet writes there, never the user's SQL (SELECT only).
+          files: opts.format === 'parquet' && out ? [out] : [],
+        });
+        const params = opts.param as Record<string, QueryParam>;
+        const failed = (error: unknown) =>
+          new DealFinderError('query-failed', (error as Error).message.split('\n')[0] ?? 'query failed', {
+            hint: `views: deals, quarantine, enriched_deals, price_trends, features, products, raw_deals, runs, dq_results; files outside the lake (${ctx.lake.root}) cannot be read`,
+            exitCode: 1,
+            cause: error,
+          });
+        const prepared = await prepareReadOnly(conn, sql).catch((error) => {
+          throw error instanceof DealFinderError ? error : failed(error);
+        });
+        bindParams(prepared, params);
+        if (opts.format === 'parquet' && out) {
+          // COPY cannot take prepared parameters: materialize the bound, checked query first.
+          try {
+            const materialize = await conn.prepare(`CREATE TEMP TABLE __result AS ${sql}`);
+            bindParams(materialize, params);
+            await materialize.run();
+          } catch (error) {
+            throw failed(error);
+          }
+          await conn.run(`COPY __result TO ${sqlString(out)} (FORMAT parquet, COMPRESSION snappy)`);
           const n = (await conn.runAndReadAll('SELECT count(*) AS n FROM __result')).getRowObjectsJS()[0]?.n;
           io.err.write(`wrote ${n} rows to ${opts.out}\n`);
           return;
         }
         let reader: DuckDBResultReader;
         try {
-          const prepared = await conn.prepare(sql);
-          if (Object.keys(params).length) prepared.bind(params as Record<string, never>);
           reader = await prepared.runAndReadAll();
         } catch (error) {
-          throw new DealFinderError(
-            'query-failed',
-            (error as Error).message.split('\n')[0] ?? 'query failed',
-            {
-              hint: 'views: deals, quarantine, enriched_deals, price_trends, features, products, raw_deals, runs, dq_results',
-              exitCode: 1,
-              cause: error,
-            },
-          );
+          throw failed(error);
         }
         const columns = reader.columnNames();
         const rows = reader.getRowObjectsJS().map(plainRow);
@@ -108,6 +108,8 @@ export function queryCommand(io: CliIo): Command {
         else if (opts.format === 'csv')
           text = `${[columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
         else {
+          // Only the table format needs it: csv/json/parquet answers skip loading it.
+          const { default: Table } = await import('cli-table3');
           const t = new Table({ style: { head: [], border: [] }, head: columns });
           for (const r of rows.slice(0, opts.maxRows))
             t.push(
@@ -117,7 +119,7 @@ export function queryCommand(io: CliIo): Command {
             );
           text = `${t.toString()}\n${rows.length} row(s)${rows.length > opts.maxRows ? `, first ${opts.maxRows} shown` : ''}\n`;
         }
-        if (opts.out) writeFileSync(opts.out, text);
+        if (out) writeFileSync(out, text);
         else io.out.write(text);
       } finally {
         conn.closeSync();

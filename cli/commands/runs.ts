@@ -1,14 +1,13 @@
 import Table from 'cli-table3';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { RunNotFoundError } from '../../core/errors.ts';
 import { Ledger } from '../../pipelines/index.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
+import type { CliSession } from '../io.ts';
+import { parseCount } from '../options.ts';
 import { renderSummary, stepsJson } from '../render.ts';
-import { parseCount } from './nightly.ts';
 
-export function runsCommand(io: CliIo): Command {
-  const runs = new Command('runs').description('Inspect the run ledger.');
+export function defineRuns(runs: Command, { io }: CliSession): void {
   runs
     .command('list')
     .description('List runs, newest last.')
@@ -64,7 +63,7 @@ export function runsCommand(io: CliIo): Command {
             runId,
             date: run.runDate,
             engine: run.engine,
-            status: run.status === 'succeeded' ? 'succeeded' : 'failed',
+            status: run.status,
             steps: run.steps,
             wallMs: wall,
           },
@@ -72,5 +71,4 @@ export function runsCommand(io: CliIo): Command {
         ),
       );
     });
-  return runs;
 }

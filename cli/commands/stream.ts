@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import {
   openScanner,
@@ -11,7 +11,7 @@ import {
 } from '../../streaming/index.ts';
 import { sleep } from '../../streaming/retry.ts';
 import { contextOf } from '../context.ts';
-import type { CliIo } from '../main.ts';
+import type { CliSession } from '../io.ts';
 
 /** Resolves on the first SIGTERM/SIGINT (graceful drain), or when `abort` fires. */
 function shutdownSignal(abort?: AbortSignal): Promise<string> {
@@ -29,10 +29,8 @@ function shutdownSignal(abort?: AbortSignal): Promise<string> {
   });
 }
 
-export function streamCommand(io: CliIo): Command {
-  const stream = new Command('stream').description(
-    'The real-time path over Kafka: scanner → parse → price → evaluate → notify (see docs/streaming.md).',
-  );
+export function defineStream(stream: Command, session: CliSession): void {
+  const { io } = session;
 
   stream
     .command('topics')
@@ -58,7 +56,7 @@ export function streamCommand(io: CliIo): Command {
           ]);
         io.out.write(`${t.toString()}\n`);
       }
-      if (rows.some((r) => r.status === 'mismatch')) process.exitCode = 1;
+      if (rows.some((r) => r.status === 'mismatch')) session.fail(1);
     });
 
   stream
@@ -138,6 +136,4 @@ export function streamCommand(io: CliIo): Command {
         await server?.close();
       }
     });
-
-  return stream;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,42 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
     expect(cleanup.quarantined).toBeGreaterThan(0);
   });
 
+  it('`nightly --sample` run again (npm start twice) re-seeds nothing and skips every step of every day', async () => {
+    const files = () =>
+      readdirSync(path.join(t.root, 'raw'), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => {
+          const p = path.join(e.parentPath, e.name);
+          return `${path.relative(t.root, p)}:${statSync(p).mtimeMs}`;
+        })
+        .sort();
+    const before = files();
+    expect(before.length).toBeGreaterThan(3);
+    const again = await runCli([
+      '--lake',
+      t.root,
+      '--log-level',
+      'silent',
+      'nightly',
+      '--date',
+      DATE,
+      '--sample',
+      ...SAMPLE,
+      '--json',
+    ]);
+    expect(again.code, again.err).toBe(0);
+    expect(files()).toEqual(before);
+    const summary = JSON.parse(again.out) as { steps: { status: string }[] };
+    expect(summary.steps.map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+    // The caught-up earlier days, one line each on stderr.
+    const earlier = again.err.split('\n').filter((l) => /^ {2}\d{4}-\d{2}-\d{2}: /.test(l));
+    expect(earlier).toHaveLength(2);
+    for (const line of earlier)
+      expect(line).toMatch(
+        /succeeded \(cleanup skipped, enrichment skipped, price_trends skipped, features skipped\)$/,
+      );
+  }, 120_000);
+
   it('re-running the same date skips unchanged steps, and --force rewrites identical rows', async () => {
     const before = await snapshot(t.root);
     const again = await runCli([
@@ -236,6 +272,36 @@ describe('nightly pipeline on sample data (DuckDB)', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/^error\[query-failed\]/);
   });
+
+  it("`runs show` prints the failing step's error, and both run views use the same status word", async () => {
+    const config = path.join(t.root, 'strict-dq.json');
+    writeFileSync(config, JSON.stringify({ dq: { quarantineRate: { max: 0, severity: 'fail' } } }));
+    const failed = await runCli([
+      '--lake',
+      t.root,
+      '-c',
+      config,
+      '--log-level',
+      'silent',
+      'nightly',
+      '--date',
+      DATE,
+      '--force',
+      '--json',
+    ]);
+    expect(failed.code).toBe(3);
+    const { runId } = JSON.parse(failed.out) as { runId: string };
+    const shown = await runCli(['--lake', t.root, 'runs', 'show', runId]);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain(`Nightly run ${runId} — ${DATE} on duckdb: FAILED`);
+    expect(shown.out).toMatch(
+      /^step cleanup failed: data-quality checks failed after cleanup: .*quarantine_rate/m,
+    );
+    const listed = await runCli(['--lake', t.root, 'runs', 'list', '--json']);
+    expect(
+      (JSON.parse(listed.out) as { runId: string; status: string }[]).find((r) => r.runId === runId)?.status,
+    ).toBe('failed');
+  });
 });
 
 describe('crash safety (real processes, SIGKILL)', () => {
@@ -275,6 +341,12 @@ describe('crash safety (real processes, SIGKILL)', () => {
         expect(crashed.signal).toBe('SIGKILL');
         const runId = new Ledger(t.lake).runs().at(-1)!.runId;
         expect(new Ledger(t.lake).runs().at(-1)!.status).toBe('incomplete');
+        // One status vocabulary: the killed run is `incomplete` in `runs list` and `runs show`.
+        const listed = await runCli(['--lake', t.root, 'runs', 'list']);
+        expect(listed.out.split('\n').find((l) => l.includes(runId))).toMatch(/\bincomplete\b/);
+        const shown = await runCli(['--lake', t.root, 'runs', 'show', runId]);
+        expect(shown.out).toContain(`on duckdb: INCOMPLETE`);
+        expect(shown.out).not.toContain('FAILED');
         // No reader ever sees a partition folder without its data file.
         for (const glob of ['deals', 'enriched_deals', 'price_trends', 'features']) {
           const dir = path.join(t.root, glob);

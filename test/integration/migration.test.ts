@@ -127,7 +127,7 @@ const serverMigration = (stateDir: string, collection: string, alias: string) =>
 
 /** The CLI entry in a child process (so a crash hook can SIGKILL it). */
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  runChild(process.execPath, ['--import', 'tsx', 'migration/main.ts', 'migrate', ...args], env, 240_000);
+  runChild(process.execPath, ['--import', 'tsx', 'cli/run.ts', 'migrate', ...args], env, 240_000);
 
 /** `migrate assess` of a source into the harness's OpenSearch, with its own state directory. */
 const assessFrom = (source: string, stateName: string) =>

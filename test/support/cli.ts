@@ -1,4 +1,4 @@
-import { main } from '../../cli/main.ts';
+import { main } from '../../cli/index.ts';
 
 export interface CliResult {
   readonly code: number;

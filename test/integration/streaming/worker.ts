@@ -1,20 +1,9 @@
 /**
- * Child-process entry of the streaming integration tests: `dealctl stream …` built from the real
- * command (cli/commands/stream.ts), without the rest of the CLI.
+ * Child-process entry of the streaming integration tests and bench/stream: the real dealctl
+ * program from its TypeScript sources (so a test always runs the code under test, built or
+ * not), with the CLI's exit mapping. dealctl loads only the `stream` command's modules.
  */
-import { Command } from 'commander';
-import { streamCommand } from '../../../cli/commands/stream.ts';
+import { main } from '../../../cli/index.ts';
 
-const program = new Command('dealctl')
-  .option('-c, --config <file>')
-  .option('--lake <dir>')
-  .option('--log-level <level>')
-  .exitOverride();
-program.addCommand(streamCommand({ out: process.stdout, err: process.stderr }));
-try {
-  await program.parseAsync(process.argv);
-  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-} catch (error) {
-  process.stderr.write(`worker failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-}
+// Explicit exit: a stage's Kafka sockets must not keep a drained worker alive.
+process.exit(await main(process.argv));
