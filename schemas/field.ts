@@ -16,8 +16,8 @@ export type FieldKind =
   | 'vector';
 
 /**
- * One field. `O` is the TypeScript type of a string field's values: its `oneOf` literals when it
- * has them (so a status field is `'running' | 'succeeded' | …`, not any string).
+ * One field. `O` is the type of a string field's allowed values: its `oneOf` literals when it has
+ * them, which StrictRecordOf uses (a status field is `'running' | 'succeeded' | …` there).
  */
 export interface FieldSpec<
   K extends FieldKind = FieldKind,
