@@ -65,8 +65,31 @@ const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 /** A regex character class of the code points, written as the characters themselves (no escapes: both engines read them alike). */
 const charClass = (codePoints: readonly number[]) => `[${String.fromCodePoint(...codePoints)}]`;
-const TRACKING_RE = `^(${TRACKING_PARAMS.map((p) => (p.endsWith('*') ? `${p.slice(0, -1)}.*` : p)).join('|')})$`;
+/** Whether the query key `key` is a tracking parameter (ASCII case-insensitively). */
+const isTrackingKey = (key: string, dialect: 'duckdb' | 'spark') => {
+  const k = guardedAsciiLower(key, dialect);
+  const exact = TRACKING_PARAMS.filter((p) => !p.endsWith('*')).map((p) => `'${p}'`);
+  const prefixes = TRACKING_PARAMS.filter((p) => p.endsWith('*')).map((p) =>
+    dialect === 'duckdb' ? `starts_with(${k}, '${p.slice(0, -1)}')` : `startswith(${k}, '${p.slice(0, -1)}')`,
+  );
+  return `(${k} IN (${exact.join(', ')}) OR ${prefixes.join(' OR ')})`;
+};
+/** The query key of `q` without building a list when `q` has a single parameter. */
+const singleParamFirst = (general: string, isTracking: string) =>
+  `CASE WHEN q IS NULL THEN NULL WHEN NOT contains(q, '&') THEN CASE WHEN ${isTracking} THEN '' ELSE q END ELSE ${general} END`;
 const asciiLower = (s: string) => `translate(${s}, '${UPPER}', '${LOWER}')`;
+/**
+ * A-Z folded to a-z, nothing else: an ASCII string (as many bytes as characters) takes the fast
+ * built-in lower(), which folds ASCII alike on both engines; translate() only for the rest.
+ * (Written out per use: a Spark macro body cannot call another macro.)
+ */
+function guardedAsciiLower(s: string, dialect: 'duckdb' | 'spark'): string {
+  const ascii =
+    dialect === 'duckdb' ? `strlen(${s}) = length(${s})` : `octet_length(${s}) = char_length(${s})`;
+  return `CASE WHEN ${ascii} THEN lower(${s}) ELSE ${asciiLower(s)} END`;
+}
+const spaceList = UNICODE_SPACES.map((c) => `'${String.fromCodePoint(c)}'`).join(', ');
+const blankAtAnEnd = `(left(s, 1) IN (${spaceList}) OR right(s, 1) IN (${spaceList}))`;
 const spacesAtEnds = `^${charClass(UNICODE_SPACES)}+|${charClass(UNICODE_SPACES)}+$`;
 
 export const MACROS: readonly MacroDef[] = [
@@ -116,8 +139,8 @@ export const MACROS: readonly MacroDef[] = [
     name: 'ascii_lower',
     params: [{ name: 's', sparkType: 'STRING' }],
     sparkReturns: 'STRING',
-    duckdb: asciiLower('s'),
-    spark: asciiLower('s'),
+    duckdb: guardedAsciiLower('s', 'duckdb'),
+    spark: guardedAsciiLower('s', 'spark'),
     why:
       'lower() is Unicode-aware and differs between engines (Greek final sigma, Turkish dotted I: ' +
       'Spark follows the JVM locale); the jobs only need A-Z folded.',
@@ -134,16 +157,24 @@ export const MACROS: readonly MacroDef[] = [
     name: 'trim_spaces',
     params: [{ name: 's', sparkType: 'STRING' }],
     sparkReturns: 'STRING',
-    duckdb: 'trim(s)',
-    spark: `regexp_replace(s, '${spacesAtEnds}', '')`,
+    // Most strings have no blank at either end: they are returned as they are.
+    duckdb: `CASE WHEN ${blankAtAnEnd} THEN trim(s) ELSE s END`,
+    spark: `CASE WHEN ${blankAtAnEnd} THEN regexp_replace(s, '${spacesAtEnds}', '') ELSE s END`,
     why: "DuckDB's trim strips every Unicode space separator (Zs), Spark's only U+0020.",
   },
   {
     name: 'url_query_key',
     params: [{ name: 'q', sparkType: 'STRING' }],
     sparkReturns: 'STRING',
-    duckdb: `array_to_string(list_sort(list_filter(string_split(q, '&'), lambda x: x <> '' AND NOT regexp_full_match(${asciiLower("split_part(x, '=', 1)")}, '${TRACKING_RE}'))), '&')`,
-    spark: `array_join(array_sort(filter(split(q, '&'), x -> x <> '' AND NOT (${asciiLower("split_part(x, '=', 1)")} RLIKE '${TRACKING_RE}'))), '&')`,
+    // Most feed links carry one parameter (often a tracking one): no list is built for them.
+    duckdb: singleParamFirst(
+      `array_to_string(list_sort(list_filter(string_split(q, '&'), lambda x: x <> '' AND NOT ${isTrackingKey("split_part(x, '=', 1)", 'duckdb')})), '&')`,
+      isTrackingKey("split_part(q, '=', 1)", 'duckdb'),
+    ),
+    spark: singleParamFirst(
+      `array_join(array_sort(filter(split(q, '&'), x -> x <> '' AND NOT ${isTrackingKey("split_part(x, '=', 1)", 'spark')})), '&')`,
+      isTrackingKey("split_part(q, '=', 1)", 'spark'),
+    ),
     why:
       'a query string without tracking parameters, the rest sorted (byte order) and joined by &: ' +
       'list functions and lambdas are spelled differently.',

@@ -3,15 +3,20 @@
 -- Portable SQL: runs unchanged on DuckDB and Spark (see docs/engines.md). No backslashes.
 
 -- @view classified
-WITH src AS (
+WITH blanked AS (
   SELECT
     r.*,
     trim_spaces(coalesce(r.url, '')) AS url_t,
-    -- Every Unicode blank (no-break, thin, ideographic spaces…) counts as a space; only A-Z are
-    -- folded (Unicode lower-casing differs between the engines).
-    ascii_lower(trim(blanks_to_space(coalesce(r.price_text, '')))) AS pt
+    -- Every Unicode blank (no-break, thin, ideographic spaces…) counts as a space.
+    trim(blanks_to_space(coalesce(r.price_text, ''))) AS pt_blanked
   FROM raw_deals r
   WHERE r.dt = CAST(:run_date AS DATE)
+),
+src AS (
+  -- Only A-Z are folded (Unicode lower-casing differs between the engines). Macro arguments are
+  -- columns computed one step before: a macro may use its argument several times.
+  SELECT b.*, ascii_lower(b.pt_blanked) AS pt
+  FROM blanked b
 ),
 priced AS (
   SELECT
@@ -33,11 +38,18 @@ typed AS (
     END AS price_kind,
     -- The title is lower-cased only where no price text exists (most rows have one).
     CASE WHEN p.price_src IS NULL THEN ascii_lower(coalesce(p.title, '')) ELSE p.price_src END AS price_probe,
-    -- The url split into host, path and query (scheme, fragment and surrounding blanks dropped).
-    regexp_extract(p.url_t, '^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/?#]*)([^?#]*)', 2) AS url_host,
-    regexp_extract(p.url_t, '^([a-zA-Z][a-zA-Z0-9+.-]*://)?([^/?#]*)([^?#]*)', 3) AS url_path,
-    regexp_extract(p.url_t, '^[^?#]*[?]([^#]*)', 1) AS url_query
+    -- The url without scheme, query and fragment, and its query: regexes without capture groups
+    -- (RE2 then stays on its fast path), anchored where they replace.
+    regexp_replace(regexp_extract(p.url_t, '^[^?#]*', 0), '^[a-zA-Z][a-zA-Z0-9+.-]*://', '') AS url_rest,
+    CASE WHEN contains(p.url_t, '?') THEN substr(regexp_extract(p.url_t, '[?][^#]*', 0), 2) END AS url_query
   FROM priced p
+),
+urls AS (
+  SELECT
+    t.*,
+    regexp_extract(t.url_rest, '^[^/]*', 0) AS url_host,
+    url_query_key(t.url_query) AS url_query_kept
+  FROM typed t
 ),
 valued AS (
   SELECT
@@ -54,10 +66,16 @@ valued AS (
     -- parameters, the rest in a canonical order (docs/nightly.md lists the parameters).
     concat(
       'https://',
-      regexp_replace(concat(regexp_replace(ascii_lower(t.url_host), '^www[.]', ''), t.url_path), '[/ ]+$', ''),
-      CASE WHEN coalesce(url_query_key(t.url_query), '') <> '' THEN concat('?', url_query_key(t.url_query)) ELSE '' END
+      regexp_replace(
+        concat(
+          regexp_replace(ascii_lower(t.url_host), '^www[.]', ''),
+          substr(t.url_rest, length(t.url_host) + 1)
+        ),
+        '[/ ]+$', ''
+      ),
+      CASE WHEN coalesce(t.url_query_kept, '') <> '' THEN concat('?', t.url_query_kept) ELSE '' END
     ) AS norm_url
-  FROM typed t
+  FROM urls t
 )
 SELECT
   v.*,
@@ -187,15 +205,23 @@ amp AS (
     CASE WHEN contains(t.summary_stripped, '&amp;') THEN replace(replace(t.summary_stripped, '&amp;', '&'), '&amp;', '&') ELSE t.summary_stripped END AS s1
   FROM texts t
 ),
-described AS (
+decoded AS (
   SELECT
     a.*,
-    trim_spaces(
-      CASE WHEN contains(a.s1, '&quot;') OR contains(a.s1, '&#39;') OR contains(a.s1, '&lt;') OR contains(a.s1, '&gt;') THEN
-        replace(replace(replace(replace(a.s1, '&quot;', '"'), '&#39;', chr(39)), '&lt;', '<'), '&gt;', '>')
-      ELSE a.s1 END
-    ) AS description
+    CASE WHEN contains(a.s1, '&quot;') OR contains(a.s1, '&#39;') OR contains(a.s1, '&lt;') OR contains(a.s1, '&gt;') THEN
+      replace(replace(replace(replace(a.s1, '&quot;', '"'), '&#39;', chr(39)), '&lt;', '<'), '&gt;', '>')
+    ELSE a.s1 END AS s2,
+    -- One pass each: the offer suffix goes from its first marker to the end; a "(was $…)" only where present.
+    regexp_replace(
+      CASE WHEN contains(a.title, '(was') THEN re_replace_all(a.title, ' *[(]was [$][0-9][0-9,.]*[)]', '') ELSE a.title END,
+      ' ((for|at) [$][0-9]|[+] free shipping).*$', ''
+    ) AS title_cut
   FROM amp a
+),
+described AS (
+  -- trim_spaces takes columns: its argument is used more than once.
+  SELECT x.*, trim_spaces(x.s2) AS description
+  FROM decoded x
 ),
 listed AS (
   SELECT
@@ -207,11 +233,7 @@ SELECT
   d.deal_id,
   d.norm_url AS url,
   trim_spaces(d.link) AS link,
-  -- One pass each: the offer suffix goes from its first marker to the end; a "(was $…)" only where present.
-  trim_spaces(regexp_replace(
-    CASE WHEN contains(d.title, '(was') THEN re_replace_all(d.title, ' *[(]was [$][0-9][0-9,.]*[)]', '') ELSE d.title END,
-    ' ((for|at) [$][0-9]|[+] free shipping).*$', ''
-  )) AS title,
+  trim_spaces(d.title_cut) AS title,
   d.description,
   d.price_value AS price,
   d.price_kind,

@@ -239,6 +239,11 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
     expect(byLink('HTTPS://SHOP.EXAMPLE/UPPER?Z=1&a=2&ref=x&Ref=y&refx=keep')?.url).toBe(
       'https://shop.example/UPPER?Z=1&a=2&refx=keep',
     );
+    expect(byLink('https://shop.example/single?PAGE=2')?.url).toBe('https://shop.example/single?PAGE=2');
+    expect(byLink('https://shop.example/single-tracking?UTM_Source=x')?.url).toBe(
+      'https://shop.example/single-tracking',
+    );
+    expect(byLink('https://shop.example/bare?ref')?.url).toBe('https://shop.example/bare');
     expect(byLink('https://İstanbul.example/İ/ı?utm_campaign=x&gclid=y')?.url).toBe(
       'https://İstanbul.example/İ/ı',
     );
