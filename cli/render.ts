@@ -55,7 +55,8 @@ export function renderSummary(summary: RunSummary, lakeRoot: string): string {
       `error[${summary.error.code}]: ${summary.error.message}${summary.error.hint ? `\nhint: ${summary.error.hint}` : ''}`,
     );
   lines.push(`Wall time ${(summary.wallMs / 1000).toFixed(1)} s · lake ${lakeRoot}`);
-  if (summary.status === 'failed')
+  // A run stopped before its first step (e.g. missing input) has nothing to resume.
+  if (summary.status === 'failed' && summary.steps.length > 0)
     lines.push(`Resume with: dealctl nightly --date ${summary.date} --resume ${summary.runId}`);
   return `${lines.join('\n')}\n`;
 }

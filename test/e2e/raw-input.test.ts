@@ -56,6 +56,7 @@ describe('missing raw input', () => {
       `error[missing-input]: no raw deals for 2026-11-10: ${path.join(t.root, 'raw', 'deals', 'dt=2026-11-10')} does not exist`,
     );
     expect(r.out).toContain('--allow-empty');
+    expect(r.out).not.toContain('Resume with'); // nothing ran: no run to resume
     expect(new Ledger(t.lake).runs().filter((x) => x.runDate === '2026-11-10')).toEqual([]);
     expect(listParquet(path.join(t.root, 'deals', 'dt=2026-11-10'))).toEqual([]);
   });
