@@ -65,7 +65,8 @@ export function renderSummary(summary: RunView, lakeRoot: string): string {
     for (const s of summary.steps)
       if (s.status === 'failed' && s.message) lines.push(`step ${s.step} failed: ${s.message}`);
   lines.push(`Wall time ${(summary.wallMs / 1000).toFixed(1)} s · lake ${lakeRoot}`);
-  if (summary.status === 'failed' || summary.status === 'incomplete')
+  // A run stopped before its first step (e.g. missing input) has nothing to resume.
+  if ((summary.status === 'failed' || summary.status === 'incomplete') && summary.steps.length > 0)
     lines.push(`Resume with: dealctl nightly --date ${summary.date} --resume ${summary.runId}`);
   return `${lines.join('\n')}\n`;
 }

@@ -74,7 +74,10 @@ export async function inspectRawInput(
           // The footer holds the schema and the row groups: a truncated or foreign file fails here.
           await conn.run(`SELECT count(*) FROM parquet_metadata(${sqlString(file)})`);
         } catch (error) {
-          const reason = ((error as Error).message.split('\n')[0] ?? 'unreadable').slice(0, 500);
+          // Named as in the lake (like _source_file), not by this machine's absolute path.
+          const reason = ((error as Error).message.split('\n')[0] ?? 'unreadable')
+            .replaceAll(file, rel(name))
+            .slice(0, 500);
           unreadable.push({ file, source: rel(name), bytes: statSync(file).size, reason });
         }
       }

@@ -8,13 +8,13 @@
  * carries a batch of tricky raw deals (test/fixtures/tricky-deals.ts): real-feed text where the
  * engines' string functions differ.
  */
-import { cpSync } from 'node:fs';
+import { copyFileSync, cpSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockOf } from '../../core/clock.ts';
 import { isRetryable } from '../../core/errors.ts';
-import { addDays, type Lake } from '../../core/lake.ts';
+import { addDays, type Lake, listParquet } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
 import type { Engine } from '../../jobs/engines/engine.ts';
 import { createEngine } from '../../jobs/engines/index.ts';
@@ -173,6 +173,14 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
     } finally {
       db.closeSync();
     }
+    // Bad raw input on the last day, the same for both engines: a truncated Parquet (quarantined
+    // as one file-level record) and a .json dropped in (reported, not read).
+    const rawDir = duck.lake.partitionDir('raw_deals', END);
+    const [firstRaw] = listParquet(rawDir);
+    const broken = path.join(rawDir, 'truncated-feed.parquet');
+    copyFileSync(firstRaw!, broken);
+    truncateSync(broken, Math.floor(statSync(broken).size / 3));
+    writeFileSync(path.join(rawDir, 'dropped-by-hand.json'), '{}\n');
     cpSync(duck.root, spark.root, { recursive: true });
     const duckEngine = await createEngine('duckdb', duck.config);
     try {
@@ -209,6 +217,25 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
     expect(facts).toHaveLength(DATES.length * 4);
     expect(facts.every((f) => f.status === 'succeeded')).toBe(true);
     expect(stepFacts(runs.spark)).toEqual(facts);
+  });
+
+  it('treats bad raw files alike: one file-level quarantine record, the same warnings', async () => {
+    for (const which of ['duckdb', 'spark'] as const) {
+      const last = runs[which].at(-1)!;
+      expect(last.warnings, which).toEqual([
+        `raw/deals/dt=${END}/dropped-by-hand.json: not a Parquet file, not read (the raw zone holds *.parquet)`,
+        expect.stringMatching(
+          new RegExp(`^raw/deals/dt=${END}/truncated-feed\\.parquet: unreadable, quarantined as one file`),
+        ),
+      ]);
+      const root = which === 'duckdb' ? duck.root : spark.root;
+      const rows = await readRows(
+        `SELECT source, error_code FROM read_parquet(${sqlString(path.join(root, 'quarantine', `dt=${END}`, '*', '*.parquet'))}) WHERE error_code = 'unreadable_file'`,
+      );
+      expect(rows, which).toEqual([
+        { source: `raw/deals/dt=${END}/truncated-feed.parquet`, error_code: 'unreadable_file' },
+      ]);
+    }
   });
 
   it.each(Object.keys(TABLES))('%s: same schema and same rows', async (table) => {
