@@ -117,10 +117,9 @@ function defaultWarning(w: ConfigWarning): void {
 
 function configErrorOf(problems: readonly ConfigProblem[]): ConfigError {
   const shown = problems.map((p) => {
-    const where =
-      p.source?.startsWith('DEALFINDER_')
-        ? `${p.source} (${p.path})`
-        : p.path || p.source || '(root)';
+    const where = p.source?.startsWith('DEALFINDER_')
+      ? `${p.source} (${p.path})`
+      : p.path || p.source || '(root)';
     return `${where}: ${p.message}`;
   });
   return new ConfigError(
