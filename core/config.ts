@@ -93,9 +93,8 @@ export function readConfig(options: LoadConfigOptions = {}): LoadedConfig {
       const at = issue.path.map(String).join('.');
       problems.push({ path: at, message: issue.message, source: sourceOf(at, fromEnv.values, file) });
     }
-  if (problems.length > 0) throw configErrorOf(problems);
+  if (problems.length > 0 || !result.success) throw configErrorOf(problems);
   const config = result.data;
-  if (!config) throw configErrorOf(problems);
   if (!/^s3:\/\//.test(config.lake.root)) config.lake.root = path.resolve(cwd, config.lake.root);
   return { config: Object.freeze(config), warnings: fromEnv.warnings };
 }
