@@ -222,6 +222,13 @@ export class RunNotFoundError extends DealFinderError<{ readonly runId: string; 
   }
 }
 
+/** A query over the lake that the engine rejected or failed (SQL error, unknown view). */
+export class QueryFailedError extends DealFinderError {
+  constructor(cause: unknown, hint: string) {
+    super('query-failed', messageOf(cause) || 'query failed', { hint, cause });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Batch jobs and engines
 

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import Table from 'cli-table3';
 import { Command, Option } from 'commander';
-import { DealFinderError, UsageError } from '../../core/errors.ts';
+import { QueryFailedError, UsageError } from '../../core/errors.ts';
 import { duckDbSettings, openDuckDb } from '../../jobs/index.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { registerLakeViews } from '../../notebooks/index.ts';
@@ -91,14 +91,9 @@ export function queryCommand(io: CliIo): Command {
           if (Object.keys(params).length) prepared.bind(params as Record<string, never>);
           reader = await prepared.runAndReadAll();
         } catch (error) {
-          throw new DealFinderError(
-            'query-failed',
-            (error as Error).message.split('\n')[0] ?? 'query failed',
-            {
-              hint: 'views: deals, quarantine, enriched_deals, price_trends, features, products, raw_deals, runs, dq_results',
-              exitCode: 1,
-              cause: error,
-            },
+          throw new QueryFailedError(
+            error,
+            'views: deals, quarantine, enriched_deals, price_trends, features, products, raw_deals, runs, dq_results',
           );
         }
         const columns = reader.columnNames();
