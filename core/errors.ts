@@ -11,6 +11,8 @@
  *   // error[usage]: --batch-size must be 1..10000
  *   // hint: run with --help for usage                      (exit 2)
  */
+import { isRecord } from './guards.ts';
+
 export type ErrorCode =
   | 'config-invalid'
   | 'usage'
@@ -408,10 +410,6 @@ const TRANSIENT_SYSTEM_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 /**
  * Whether another attempt may succeed, decided by the error's type: a DealFinderError's own flag;
  * a client library's flag (kafkajs `retriable`); a timeout (`TimeoutError`, what
@@ -421,7 +419,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof DealFinderError) return error.retryable;
   let e: unknown = error;
-  for (let depth = 0; depth < 4 && isObject(e); depth++, e = e.cause) {
+  for (let depth = 0; depth < 4 && isRecord(e); depth++, e = e.cause) {
     if (typeof e.retriable === 'boolean') return e.retriable;
     if (e.name === 'TimeoutError') return true;
     if (typeof e.code === 'string' && TRANSIENT_SYSTEM_CODES.has(e.code)) return true;

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import type { ConfigProblem } from '../errors.ts';
+import { isRecord } from '../guards.ts';
 
 /** DEALFINDER_* variables the code reads that are not config keys (not warned about). */
 export const NON_CONFIG_VARIABLES: ReadonlySet<string> = new Set([
@@ -157,15 +158,11 @@ function closest(name: string, known: readonly string[]): string | undefined {
   return best?.name;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    if (isPlainObject(next)) node = next;
+    if (isRecord(next)) node = next;
     else {
       const created: Record<string, unknown> = {};
       node[key] = created;
