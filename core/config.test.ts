@@ -177,7 +177,12 @@ describe('environment overrides derived from the schema', () => {
     });
     expect(config.duckdb.threads).toBe(2);
     expect(warnings).toEqual([
-      { variable: 'DEALFINDER_DUCKDB_THREAD', message: expect.stringMatching(/not a config variable/) },
+      {
+        variable: 'DEALFINDER_DUCKDB_THREAD',
+        message: expect.stringMatching(
+          /not a config variable and is ignored \(did you mean DEALFINDER_DUCKDB_THREADS\?/,
+        ),
+      },
     ]);
     expect(readConfig({ cwd, env: { DEALFINDER_NOPE: '1' } }).warnings.map((w) => w.variable)).toEqual([
       'DEALFINDER_NOPE',

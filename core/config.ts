@@ -12,6 +12,7 @@ import { DqSection, PipelineSection } from './config/pipelines.ts';
 import { SparkSection } from './config/spark.ts';
 import { StreamingSection } from './config/streaming.ts';
 import { ConfigError, type ConfigProblem, messageOf } from './errors.ts';
+import { isRecord } from './guards.ts';
 import { createLogger } from './logging.ts';
 
 export type { ConfigWarning, EnvOverride } from './config/env.ts';
@@ -78,7 +79,7 @@ export function readConfig(options: LoadConfigOptions = {}): LoadedConfig {
   if (existsSync(file)) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-      if (isPlainObject(parsed)) fromFile = parsed;
+      if (isRecord(parsed)) fromFile = parsed;
       else problems.push({ path: '', message: 'the config file is not a JSON object', source: file });
     } catch (error) {
       problems.push({ path: '', message: `cannot parse: ${messageOf(error)}`, source: file });
@@ -99,9 +100,8 @@ export function readConfig(options: LoadConfigOptions = {}): LoadedConfig {
       const at = issue.path.map(String).join('.');
       problems.push({ path: at, message: issue.message, source: sourceOf(at, fromEnv.values, file) });
     }
-  if (problems.length > 0) throw configErrorOf(problems);
+  if (problems.length > 0 || !result.success) throw configErrorOf(problems);
   const config = result.data;
-  if (!config) throw configErrorOf(problems);
   if (!/^s3:\/\//.test(config.lake.root)) config.lake.root = path.resolve(cwd, config.lake.root);
   return { config: Object.freeze(config), warnings: fromEnv.warnings };
 }
@@ -147,14 +147,10 @@ function sourceOf(at: string, fromEnv: Record<string, unknown>, file: string): s
 function hasPath(obj: Record<string, unknown>, p: readonly string[]): boolean {
   let node: unknown = obj;
   for (const key of p) {
-    if (!isPlainObject(node) || !(key in node)) return false;
+    if (!isRecord(node) || !(key in node)) return false;
     node = node[key];
   }
   return true;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function deepMerge(base: Record<string, unknown>, over: object): Record<string, unknown> {
@@ -162,7 +158,7 @@ function deepMerge(base: Record<string, unknown>, over: object): Record<string, 
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
     const b = out[k];
-    out[k] = isPlainObject(v) && isPlainObject(b) ? deepMerge(b, v) : v;
+    out[k] = isRecord(v) && isRecord(b) ? deepMerge(b, v) : v;
   }
   return out;
 }

@@ -11,6 +11,8 @@
  *   // error[usage]: --batch-size must be 1..10000
  *   // hint: run with --help for usage                      (exit 2)
  */
+import { isRecord } from './guards.ts';
+
 export type ErrorCode =
   | 'config-invalid'
   | 'usage'
@@ -225,6 +227,13 @@ export class RunNotFoundError extends DealFinderError<{ readonly runId: string; 
   }
 }
 
+/** A query over the lake that the engine rejected or failed (SQL error, unknown view). */
+export class QueryFailedError extends DealFinderError {
+  constructor(cause: unknown, hint: string) {
+    super('query-failed', messageOf(cause) || 'query failed', { hint, cause });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Batch jobs and engines
 
@@ -404,10 +413,6 @@ const TRANSIENT_SYSTEM_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 /**
  * Whether another attempt may succeed, decided by the error's type: a DealFinderError's own flag;
  * a client library's flag (kafkajs `retriable`); a timeout (`TimeoutError`, what
@@ -417,7 +422,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof DealFinderError) return error.retryable;
   let e: unknown = error;
-  for (let depth = 0; depth < 4 && isObject(e); depth++, e = e.cause) {
+  for (let depth = 0; depth < 4 && isRecord(e); depth++, e = e.cause) {
     if (typeof e.retriable === 'boolean') return e.retriable;
     if (e.name === 'TimeoutError') return true;
     if (typeof e.code === 'string' && TRANSIENT_SYSTEM_CODES.has(e.code)) return true;

@@ -138,6 +138,13 @@ export function requireDone(ctx: PhaseContext, phase: Phase, before: Phase | 'sh
   if (!ctx.store.isDone(phase)) throw new MigrationOrderError(before, phase);
 }
 
+/** The versioned index setup-target created (every later phase works on it). */
+export function targetIndexOf(ctx: PhaseContext, phase: Phase): string {
+  const index = ctx.store.state.facts.index;
+  if (index === undefined) throw new MigrationOrderError(phase, 'setup-target');
+  return index;
+}
+
 export function gateFailed<D extends ErrorDetails = Readonly<Record<never, never>>>(
   phase: Phase,
   message: string,

@@ -10,7 +10,7 @@ import { DealFinderError, isRetryableStatus } from '../core/errors.ts';
 import { crashPoint } from '../core/lake.ts';
 import { type RetryPolicy, retry } from '../core/retry.ts';
 import { ProductVector } from '../schemas/index.ts';
-import { fmt, gateFailed, type PhaseContext, requireDone, targetOf } from './context.ts';
+import { fmt, gateFailed, type PhaseContext, requireDone, targetIndexOf, targetOf } from './context.ts';
 import { documentIdProblem } from './errors.ts';
 import { batchName } from './export.ts';
 import { BatchFiles } from './parquet.ts';
@@ -170,8 +170,8 @@ export async function bulkIndex(
 export async function loadPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
   requireDone(ctx, 'setup-target', 'load');
   requireDone(ctx, 'transform', 'load');
-  const { params, facts } = ctx.store.state;
-  const index = facts.index as string;
+  const { params } = ctx.store.state;
+  const index = targetIndexOf(ctx, 'load');
   const tm = readTransformManifest(ctx.store.dir);
   if (!tm?.complete) throw gateFailed('load', 'the transform is not complete');
   const os = targetOf(ctx);

@@ -1,6 +1,6 @@
 /** Phases 8–10: cutover (atomic alias swap + flag file), rollback, cleanup. */
 import { existsSync, readFileSync } from 'node:fs';
-import { type PhaseContext, requireDone, targetOf } from './context.ts';
+import { type PhaseContext, requireDone, targetIndexOf, targetOf } from './context.ts';
 import { MigrationGateError, MigrationRefusedError } from './errors.ts';
 import type { SpaceName } from './source/index.ts';
 import { readJson, writeFileAtomic } from './state.ts';
@@ -54,7 +54,7 @@ export async function cutoverPhase(ctx: PhaseContext): Promise<Record<string, un
       'rerun `dealctl migrate shadow` until it passes',
     );
   const { params, facts } = ctx.store.state;
-  const index = facts.index as string;
+  const index = targetIndexOf(ctx, 'cutover');
   const os = targetOf(ctx);
   const alias = params.target.alias;
   const current = await os.aliasTargets(alias);
@@ -104,7 +104,7 @@ export function setShadowMode(ctx: PhaseContext, on: boolean): VectorStoreFlag {
     opensearch: {
       url: params.target.url,
       alias: params.target.alias,
-      index: (facts.index as string | undefined) ?? current?.opensearch?.index ?? null,
+      index: facts.index ?? current?.opensearch?.index ?? null,
     },
   });
   ctx.print(

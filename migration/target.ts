@@ -8,6 +8,7 @@ import {
   NetworkError,
   ServiceUnavailableError,
 } from '../core/errors.ts';
+import { isRecord } from '../core/guards.ts';
 import { attemptsOf, type RetryPolicy, retry } from '../core/retry.ts';
 import { openSearchMappingOf, productVectorDef } from '../schemas/index.ts';
 import { MigrationRefusedError } from './errors.ts';
@@ -217,8 +218,7 @@ export function vectorFieldOf(mapping: Record<string, unknown>): {
   engine: string | null;
   spaceType: string | null;
 } {
-  const record = (v: unknown): Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v)) : {};
+  const record = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
   const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   const e = record(record(mapping.properties).embedding);
   const method = record(e.method);

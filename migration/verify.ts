@@ -2,7 +2,16 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { fmt, gateFailed, type PhaseContext, requireDone, rng, sourceOf, targetOf } from './context.ts';
+import {
+  fmt,
+  gateFailed,
+  type PhaseContext,
+  requireDone,
+  rng,
+  sourceOf,
+  targetIndexOf,
+  targetOf,
+} from './context.ts';
 import { readExportManifest } from './export.ts';
 import { BatchFiles } from './parquet.ts';
 import { distance, parsePrice, sameBits } from './records.ts';
@@ -173,7 +182,7 @@ const percentile = (xs: number[], p: number) => {
 export async function verifyPhase(ctx: PhaseContext): Promise<Record<string, unknown>> {
   requireDone(ctx, 'load', 'verify');
   const { params, facts } = ctx.store.state;
-  const index = facts.index as string;
+  const index = targetIndexOf(ctx, 'verify');
   const os = targetOf(ctx);
   const source = await sourceOf(ctx);
   const started = Date.now();
@@ -325,7 +334,7 @@ export async function shadowPhase(ctx: PhaseContext): Promise<Record<string, unk
   const stamp = new Date().toISOString().replaceAll(':', '').replace(/\..*$/, '');
   const logFile = ctx.store.path('shadow', `shadow-${stamp}.jsonl`);
   const cutover = ctx.store.isDone('cutover');
-  const target = cutover ? params.target.alias : (facts.index as string);
+  const target = cutover ? params.target.alias : targetIndexOf(ctx, 'shadow');
   try {
     const cmp = new ShadowComparator({
       source,

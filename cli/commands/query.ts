@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import { type Command, Option } from 'commander';
-import { DealFinderError, UsageError } from '../../core/errors.ts';
+import { DealFinderError, QueryFailedError, UsageError } from '../../core/errors.ts';
 import { duckDbSettings, openDuckDb } from '../../jobs/engines/duckdb.ts';
 import { sqlString } from '../../jobs/sql-text.ts';
 import { registerLakeViews } from '../../notebooks/index.ts';
@@ -72,11 +72,10 @@ export function defineQuery(command: Command, { io }: CliSession): void {
         });
         const params = opts.param as Record<string, QueryParam>;
         const failed = (error: unknown) =>
-          new DealFinderError('query-failed', (error as Error).message.split('\n')[0] ?? 'query failed', {
-            hint: `views: deals, quarantine, enriched_deals, price_trends, features, products, raw_deals, runs, dq_results; files outside the lake (${ctx.lake.root}) cannot be read`,
-            exitCode: 1,
-            cause: error,
-          });
+          new QueryFailedError(
+            error,
+            `views: deals, quarantine, enriched_deals, price_trends, features, products, raw_deals, runs, dq_results; files outside the lake (${ctx.lake.root}) cannot be read`,
+          );
         const prepared = await prepareReadOnly(conn, sql).catch((error) => {
           throw error instanceof DealFinderError ? error : failed(error);
         });

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import type { ConfigProblem } from '../errors.ts';
+import { isRecord } from '../guards.ts';
 
 /** DEALFINDER_* variables the code reads that are not config keys (not warned about). */
 export const NON_CONFIG_VARIABLES: ReadonlySet<string> = new Set([
@@ -129,15 +130,39 @@ function parseValue(text: string, kind: EnvKind): Parsed {
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Levenshtein distance (small strings: variable names). */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row.push(
+        Math.min(
+          (prev[j] ?? 0) + 1,
+          (row[j - 1] ?? 0) + 1,
+          (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+        ),
+      );
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The known name nearest to a misspelt one (at most 3 edits away), for the warning. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d <= 3 && (!best || d < best.d)) best = { name: k, d };
+  }
+  return best?.name;
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    if (isPlainObject(next)) node = next;
+    if (isRecord(next)) node = next;
     else {
       const created: Record<string, unknown> = {};
       node[key] = created;
@@ -169,9 +194,10 @@ export function readEnvOverrides(
   const warnings: ConfigWarning[] = [];
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith('DEALFINDER_') || byName.has(name) || NON_CONFIG_VARIABLES.has(name)) continue;
+    const near = closest(name, [...byName.keys()]);
     warnings.push({
       variable: name,
-      message: `${name} is not a config variable and is ignored (see README "Configuration" for the DEALFINDER_* names)`,
+      message: `${name} is not a config variable and is ignored (${near ? `did you mean ${near}? ` : ''}see README "Configuration" for the DEALFINDER_* names)`,
     });
   }
   return { values, problems, warnings };

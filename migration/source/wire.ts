@@ -3,13 +3,13 @@
  * each checks the shape it returns instead of casting, and names what was wrong.
  */
 
+import { isRecord } from '../../core/guards.ts';
+
 export class WireError extends Error {}
 
 export type Json = Record<string, unknown>;
 
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord };
 
 export function record(value: unknown, what: string): Json {
   if (!isRecord(value)) throw new WireError(`${what} is not an object`);

@@ -18,7 +18,7 @@ import {
   UpdateTableCommand,
 } from '@aws-sdk/client-glue';
 import { type AwsRequest, awsErrorName } from '../../core/aws.ts';
-import { DealFinderError } from '../../core/errors.ts';
+import { AwsRequestError } from '../../core/errors.ts';
 import { assertDate, TABLES, type TableDef, type TableName } from '../../core/lake.ts';
 import { glueColumnsOf } from '../../schemas/index.ts';
 
@@ -290,10 +290,9 @@ export async function addPartitions(
     const other = errors.filter((e) => e.ErrorDetail?.ErrorCode !== 'AlreadyExistsException');
     if (other.length > 0) {
       const first = other[0]!;
-      throw new DealFinderError(
-        'aws-request-failed',
+      throw new AwsRequestError(
         `Glue BatchCreatePartition on ${String(input.TableName)}: ${other.length} partition(s) failed, first ${JSON.stringify(first.PartitionValues)}: ${first.ErrorDetail?.ErrorCode} ${first.ErrorDetail?.ErrorMessage ?? ''}`,
-        { retryable: true, details: { errors: other } },
+        { details: { errors: other } },
       );
     }
     existed += errors.length;

@@ -59,7 +59,7 @@ export function createStreamClient(options: ClientOptions): StreamClient {
     logLevel: logLevel.NOTHING,
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
-    retry: { initialRetryTime: 50, maxRetryTime: 2_000, retries: 8 },
+    retry: { initialRetryTime: 50, maxRetryTime: 2_000, retries: options.connectRetries ?? 8 },
   });
 
   return {

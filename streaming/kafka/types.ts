@@ -116,5 +116,7 @@ export interface ClientOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly connectionTimeoutMs?: number;
+  /** Retries of the client's cluster requests, connecting included (default 8, about 10 s). */
+  readonly connectRetries?: number;
   readonly requestTimeoutMs?: number;
 }
