@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.ts';
+import { main } from '../../cli/index.ts';
 
 let dir: string;
 const saved = { ...process.env };
