@@ -23,16 +23,11 @@ const IMPL: Record<Phase, (ctx: PhaseContext) => Promise<Record<string, unknown>
   cleanup: cleanupPhase,
 };
 
-/** Phases whose "done" is final for `run` (rerunning them alone is always allowed). */
-const SKIP_WHEN_DONE: ReadonlySet<Phase> = new Set([
-  'assess',
-  'setup-target',
-  'export',
-  'transform',
-  'load',
-  'verify',
-  'shadow',
-]);
+/**
+ * Phases whose "done" is final for `run`: every run phase before the switch (rerunning them alone
+ * is always allowed); cutover is re-checked on every run.
+ */
+const SKIP_WHEN_DONE: ReadonlySet<Phase> = new Set(RUN_PHASES.filter((p) => p !== 'cutover'));
 
 export async function runPhase(ctx: PhaseContext, phase: Phase): Promise<Record<string, unknown>> {
   await ctx.store.lock();
