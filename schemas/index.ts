@@ -1,4 +1,5 @@
-export { arrowSchemaOf } from './derive/arrow.ts';
+// The Arrow derivation (./derive/arrow.ts) is imported from its file, not re-exported here: code that
+// needs only types, validation and SQL (every CLI command) then never loads apache-arrow.
 export { type CompiledValidator, compiledValidatorOf } from './derive/compiled.ts';
 export {
   quoteIdent,

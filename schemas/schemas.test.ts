@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { arrowSchemaOf } from './derive/arrow.ts';
 import {
-  arrowSchemaOf,
   compiledValidatorOf,
   Deal,
   defineRecord,
