@@ -90,6 +90,7 @@ svc.describe('DuckDB on an s3:// lake (moto)', () => {
         COPY (
           SELECT ${sqlProjectionOf(Deal, 'duckdb')} FROM (
             SELECT substr(md5(i::VARCHAR), 1, 16) AS deal_id, 'https://shop.example/p/' || i AS url,
+                   'https://www.shop.example/p/' || i || '?utm_source=rss' AS link,
                    'Deal ' || i AS title, 'about deal ' || i AS description, 10 + (i % 100) * 1.5 AS price,
                    'exact' AS price_kind, NULL AS list_price, ['Electronics','Toys'][(i % 2) + 1] AS category,
                    'feed-a' AS source, NULL AS retailer, TIMESTAMP '2026-01-02 00:00:00' + INTERVAL (i) SECOND AS event_time,
