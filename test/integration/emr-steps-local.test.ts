@@ -253,4 +253,47 @@ svc.describe('EMR steps, exactly as submitted, on local Spark', () => {
       console.log(`[emr-steps] ${o.table}: ${got.rows.length} rows identical to DuckDB`);
     },
   );
+
+  it(
+    'raw input on EMR: the runner leaves out an unreadable raw file and fails the step when none is readable',
+    async () => {
+      // A night whose raw folder holds only a truncated Parquet: on EMR the runner is the first to
+      // see the files (plans have runtime inputs), so it does the raw-input check itself.
+      const BAD = addDays(END, -5);
+      const rawDir = path.join(mirror, BUCKET, 'lake', 'raw', 'deals', `dt=${BAD}`);
+      mkdirSync(rawDir, { recursive: true });
+      const good = readFileSync(duck.lake.partitionFiles('raw_deals', END)[0]!);
+      writeFileSync(path.join(rawDir, 'truncated.parquet'), good.subarray(0, Math.floor(good.length / 3)));
+      const config = loadConfig({
+        env: {},
+        overrides: { lake: { root: `s3://${BUCKET}/lake` }, aws: { bucket: BUCKET, prefix: 'df' } },
+      });
+      const plans = emrPlansOf(
+        JOBS.filter((j) => j.name === 'cleanup'),
+        { config, runId: `${RUN_ID}-raw`, date: BAD },
+      );
+      expect(plans[0]!.inputs[0]).toMatchObject({
+        table: 'raw_deals',
+        checkReadable: true,
+        requireFiles: true,
+      });
+      const plansFile = path.join(mirror, 'raw-check-plans.json');
+      const resultFile = path.join(mirror, 'raw-check-result.json');
+      writeFileSync(plansFile, toLocal(JSON.stringify(plans)));
+      const args = [...stepRuns[0]!.localArgs];
+      args[args.indexOf('--plans') + 1] = `file://${plansFile}`;
+      args[args.indexOf('--result') + 1] = `file://${resultFile}`;
+      const env = sparkSubmitEnv(svc.env, {
+        PATH: `${path.dirname(svc.env.SPARK_SUBMIT!)}${path.delimiter}${process.env.PATH ?? ''}`,
+      });
+      const r = await run(args[0]!, args.slice(1), env, 5 * 60_000);
+      expect(r.code, r.stderr.slice(-3000)).toBe(1);
+      const item = (
+        JSON.parse(readFileSync(resultFile, 'utf8')) as { items: { ok: boolean; error: string }[] }
+      ).items[0]!;
+      expect(item.ok).toBe(false);
+      expect(item.error).toContain(`missing-input: no readable raw file in file://${rawDir}/`);
+    },
+    6 * 60_000,
+  );
 });
