@@ -15,7 +15,7 @@ const fmt = (n: number | null | undefined) =>
 export function renderSummary(summary: RunView, lakeRoot: string): string {
   const lines: string[] = [];
   lines.push(
-    `\nNightly run ${summary.runId} — ${summary.date} on ${summary.engine}: ${summary.status.toUpperCase()}`,
+    `\nNightly run ${summary.runId} — ${summary.date} on ${summary.engine}: ${summary.detached ? 'SUBMITTED (not waited for)' : summary.status.toUpperCase()}`,
   );
   const steps = new Table({
     style: { head: [], border: [] },

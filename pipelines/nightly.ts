@@ -340,12 +340,15 @@ async function runStep(job: JobDef, ctx: RunContext): Promise<StepEvent> {
       threshold: limit.maxRatio,
       message: `${rawFiles.unreadable.length} of ${total} raw files unreadable${rawFiles.unreadable.length ? ` (${rawFiles.unreadable.map((u) => u.source).join(', ')})` : ''}`,
     });
-    if (!('local' in rawFiles))
+    if (!('local' in rawFiles)) {
+      // The engine checked the files (EMR's runner) and wrote their file-level records itself.
       for (const u of rawFiles.unreadable)
-        ctx.warnings.push(`${u.source}: unreadable, left out by the runner (${u.reason})`);
-    // File-level quarantine records are written for local lakes (below); on S3 they are reported only.
-    if (raw?.unreadable.length && !engine.writesInPlace)
+        ctx.warnings.push(`${u.source}: unreadable, quarantined as one file by the runner (${u.reason})`);
+      if (rawFiles.quarantined) quarantineByCode[UNREADABLE_FILE] = rawFiles.quarantined;
+    } else if (raw?.unreadable.length && !engine.writesInPlace) {
+      // Local lakes: the pipeline writes the file-level records below.
       quarantineByCode[UNREADABLE_FILE] = raw.unreadable.length;
+    }
   }
   const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.rows]));
   const detail: StepDetail = {

@@ -31,6 +31,8 @@ export interface JobResult {
 export interface RawFilesReport {
   readonly readable: number;
   readonly unreadable: readonly { source: string; reason: string }[];
+  /** File-level quarantine records the engine wrote for them (one per unreadable file). */
+  readonly quarantined?: number;
 }
 
 /** Every plan of a run, for an engine that accepts the whole run at once (EMR submits all steps). */

@@ -23,7 +23,8 @@ A result file is {"items": [{"job", "ok", "outputs": {<statement>: {"rows", "fil
 "metrics", "durationMs", "timings", "error"}]}; "byCode" (quarantine outputs only) counts the
 written rows per error_code; "rawFiles" ({"readable", "unreadable": [{"source", "reason"}]}) is
 there when an input asked for "checkReadable" (EMR's raw input: files whose Parquet footer cannot
-be read are left out; with "requireFiles", none left fails the job with "missing-input: …").
+be read are left out and get one file-level quarantine record each, "quarantined" counts them;
+with "requireFiles", none left fails the job with "missing-input: …").
 Jobs after a failed one are not run (a batch is a dependency chain).
 """
 
@@ -110,8 +111,53 @@ def readable_files(spark, files, table_path):
             good.append(f)
         except Exception as exc:  # noqa: BLE001 - any reader error makes the file unreadable
             source = table_path + "/" + "/".join(f.rstrip("/").split("/")[-2:])
-            bad.append({"source": source, "reason": error_text(exc).splitlines()[0][:500]})
+            reason = error_text(exc).splitlines()[0].replace(f, source)[:500]
+            bad.append({"source": source, "reason": reason, "bytes": file_size(spark, f)})
     return good, bad
+
+
+def file_size(spark, f):
+    if is_local(f):
+        return os.path.getsize(local_path(f))
+    jvm = spark.sparkContext._jvm
+    hpath = jvm.org.apache.hadoop.fs.Path(f)
+    return int(hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).getFileStatus(hpath).getLen())
+
+
+def write_file_records(spark, plan, out, unreadable):
+    """One quarantine record per unreadable raw file, appended to the quarantine output (the same
+    record pipelines/raw-input.ts writes for local runs). Returns how many were written."""
+    rows = [
+        (
+            plan["runId"],
+            plan["job"],
+            u["source"],
+            None,
+            None,
+            "unreadable_file",
+            "raw file could not be read, none of its rows were processed: " + u["reason"],
+            json.dumps({"file": u["source"], "bytes": u["bytes"]}, separators=(",", ":")),
+        )
+        for u in unreadable
+    ]
+    schema = (
+        "run_id STRING, step STRING, source STRING, source_row BIGINT, record_id STRING, "
+        "error_code STRING, message STRING, original STRING"
+    )
+    spark.createDataFrame(rows, schema=schema).createOrReplaceTempView("__file_records")
+    try:
+        df = spark.sql(f"SELECT {out['projection']['spark']} FROM __file_records AS o")
+        df.coalesce(1).write.mode("append").option("compression", "snappy").parquet(out["stagingDir"])
+    finally:
+        spark.catalog.dropTempView("__file_records")
+    return len(rows)
+
+
+def list_data_files(spark, directory):
+    if is_local(directory):
+        d = local_path(directory)
+        return [os.path.join(d, n) for n in sorted(os.listdir(d)) if is_data_file(n)]
+    return [directory.rstrip("/") + "/" + n for n in list_remote(spark, directory) if is_data_file(n)]
 
 
 def bind_input(spark, inp, report):
@@ -273,6 +319,12 @@ def run_item(spark, plan):
                     by_code = spark.sql(f"SELECT error_code, count(*) AS n FROM {dq_view} GROUP BY error_code")
                     outputs[name]["byCode"] = {str(r["error_code"]): int(r["n"]) for r in by_code.collect()}
             timings.append({"statement": name, "ms": (time.perf_counter() - t0) * 1000})
+        unreadable = [u for r in raw_report.values() for u in r["unreadable"]]
+        quarantine = next((o for o in plan["outputs"] if o["table"] == "quarantine"), None)
+        file_records = 0
+        if unreadable and quarantine and quarantine["statement"] in outputs:
+            file_records = write_file_records(spark, plan, quarantine, unreadable)
+            outputs[quarantine["statement"]]["files"] = list_data_files(spark, quarantine["stagingDir"])
     finally:
         for df in cached:
             df.unpersist()
@@ -289,7 +341,8 @@ def run_item(spark, plan):
     if raw_report:
         result["rawFiles"] = {
             "readable": sum(r["readable"] for r in raw_report.values()),
-            "unreadable": [u for r in raw_report.values() for u in r["unreadable"]],
+            "unreadable": unreadable,
+            "quarantined": file_records,
         }
     return result
 

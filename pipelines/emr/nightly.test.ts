@@ -374,6 +374,7 @@ describe('runNightlyOnEmr (mocked AWS)', () => {
           rawFiles: {
             readable: 1,
             unreadable: [{ source: `raw/deals/dt=${DATE}/partner.parquet`, reason: 'not a Parquet file' }],
+            quarantined: 1,
           },
         },
       ],
@@ -396,8 +397,13 @@ describe('runNightlyOnEmr (mocked AWS)', () => {
       { source: `raw/deals/dt=${DATE}/partner.parquet`, reason: 'not a Parquet file' },
     ]);
     expect(summary.warnings).toEqual([
-      `raw/deals/dt=${DATE}/partner.parquet: unreadable, left out by the runner (not a Parquet file)`,
+      `raw/deals/dt=${DATE}/partner.parquet: unreadable, quarantined as one file by the runner (not a Parquet file)`,
     ]);
+    expect(cleanup.detail?.quarantineByCode).toEqual({
+      missing_price: 1,
+      unparseable_price: 1,
+      unreadable_file: 1,
+    });
     const plansPut = s3Mock
       .commandCalls(PutObjectCommand)
       .map((c) => c.args[0].input)

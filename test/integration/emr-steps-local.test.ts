@@ -261,4 +261,85 @@ svc.describe('EMR steps, exactly as submitted, on local Spark', () => {
       console.log(`[emr-steps] ${o.table}: ${got.rows.length} rows identical to DuckDB`);
     },
   );
+
+  it(
+    'raw input on EMR: the runner quarantines an unreadable raw file as one record, and fails a night with none readable',
+    async () => {
+      // On EMR the runner is the first to see the raw files (plans have runtime inputs), so it does
+      // the raw-input check itself. MIXED: one good file and a truncated one; BAD: only a truncated one.
+      const MIXED = addDays(END, -4);
+      const BAD = addDays(END, -5);
+      const rawOf = (d: string) => path.join(mirror, BUCKET, 'lake', 'raw', 'deals', `dt=${d}`);
+      const good = readFileSync(duck.lake.partitionFiles('raw_deals', END)[0]!);
+      for (const d of [MIXED, BAD]) {
+        mkdirSync(rawOf(d), { recursive: true });
+        writeFileSync(
+          path.join(rawOf(d), 'truncated.parquet'),
+          good.subarray(0, Math.floor(good.length / 3)),
+        );
+      }
+      writeFileSync(path.join(rawOf(MIXED), 'good.parquet'), good);
+      const config = loadConfig({
+        env: {},
+        overrides: { lake: { root: `s3://${BUCKET}/lake` }, aws: { bucket: BUCKET, prefix: 'df' } },
+      });
+      const cleanup = JOBS.filter((j) => j.name === 'cleanup');
+      // One plans file, one launch: the runner runs both cleanup plans in order.
+      const plans = [MIXED, BAD].flatMap((date) =>
+        emrPlansOf(cleanup, { config, runId: `${RUN_ID}-raw`, date }),
+      );
+      expect(plans[0]!.inputs[0]).toMatchObject({
+        table: 'raw_deals',
+        checkReadable: true,
+        requireFiles: true,
+      });
+      const plansFile = path.join(mirror, 'raw-check-plans.json');
+      const resultFile = path.join(mirror, 'raw-check-result.json');
+      writeFileSync(plansFile, toLocal(JSON.stringify(plans)));
+      const args = [...stepRuns[0]!.localArgs];
+      args[args.indexOf('--plans') + 1] = `file://${plansFile}`;
+      args[args.indexOf('--result') + 1] = `file://${resultFile}`;
+      const env = sparkSubmitEnv(svc.env, {
+        PATH: `${path.dirname(svc.env.SPARK_SUBMIT!)}${path.delimiter}${process.env.PATH ?? ''}`,
+      });
+      const r = await run(args[0]!, args.slice(1), env, 5 * 60_000);
+      expect(r.code, r.stderr.slice(-3000)).toBe(1);
+      const [mixed, bad] = (
+        JSON.parse(readFileSync(resultFile, 'utf8')) as {
+          items: {
+            ok: boolean;
+            error?: string;
+            rawFiles?: { readable: number; unreadable: { source: string }[]; quarantined: number };
+            outputs?: Record<string, { byCode?: Record<string, number> }>;
+          }[];
+        }
+      ).items;
+      expect(mixed!.ok, mixed!.error).toBe(true);
+      expect(mixed!.rawFiles).toMatchObject({
+        readable: 1,
+        unreadable: [{ source: `raw/deals/dt=${MIXED}/truncated.parquet` }],
+        quarantined: 1,
+      });
+      // byCode counts rows; the file-level record is counted by rawFiles.quarantined.
+      expect(mixed!.outputs?.quarantine?.byCode?.unreadable_file).toBeUndefined();
+      const records = await readRows(
+        `SELECT step, source, source_row, error_code, original FROM read_parquet(${sqlString(path.join(mirror, BUCKET, 'lake', 'quarantine', `dt=${MIXED}`, 'step=cleanup', '*.parquet'))}) WHERE error_code = 'unreadable_file'`,
+      );
+      expect(records).toEqual([
+        {
+          step: 'cleanup',
+          source: `raw/deals/dt=${MIXED}/truncated.parquet`,
+          source_row: null,
+          error_code: 'unreadable_file',
+          original: JSON.stringify({
+            file: `raw/deals/dt=${MIXED}/truncated.parquet`,
+            bytes: Math.floor(good.length / 3),
+          }),
+        },
+      ]);
+      expect(bad!.ok).toBe(false);
+      expect(bad!.error).toContain(`missing-input: no readable raw file in file://${rawOf(BAD)}/`);
+    },
+    6 * 60_000,
+  );
 });
