@@ -17,7 +17,6 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { clockOf } from '../../core/clock.ts';
 import { loadConfig } from '../../core/config.ts';
 import { addDays, TABLES, type TableName } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
@@ -120,15 +119,7 @@ svc.describe('EMR steps, exactly as submitted, on local Spark', () => {
     duck = tempLake('dealfinder-emr-steps-duck-');
     work = tempLake('dealfinder-emr-steps-mirror-');
     mirror = work.root;
-    const ctx = {
-      config: duck.config,
-      clock: clockOf(duck.config),
-      lake: duck.lake,
-      log,
-      out: process.stdout,
-      isTty: false,
-    };
-    await seedSample(ctx, { endDate: END, days: 2, rawDealsPerDay: 1500, products: 800, seed: 11 });
+    await seedSample(duck, { endDate: END, days: 2, rawDealsPerDay: 1500, products: 800, seed: 11 });
     const engine = await createEngine('duckdb', duck.config);
     try {
       const prev = await runNightly({ date: PREV, engine, config: duck.config, lake: duck.lake, log });

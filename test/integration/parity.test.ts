@@ -12,9 +12,8 @@ import { copyFileSync, cpSync, statSync, truncateSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clockOf } from '../../core/clock.ts';
 import { isRetryable } from '../../core/errors.ts';
-import { addDays, type Lake, listParquet } from '../../core/lake.ts';
+import { addDays, listParquet } from '../../core/lake.ts';
 import { createLogger } from '../../core/logging.ts';
 import type { Engine } from '../../jobs/engines/engine.ts';
 import { createEngine } from '../../jobs/engines/index.ts';
@@ -145,15 +144,7 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
   beforeAll(async () => {
     duck = tempLake('dealfinder-parity-duckdb-');
     spark = tempLake('dealfinder-parity-spark-');
-    const ctx = (lake: Lake) => ({
-      config: duck.config,
-      clock: clockOf(duck.config),
-      lake,
-      log,
-      out: process.stdout,
-      isTty: false,
-    });
-    await seedSample(ctx(duck.lake), SAMPLE);
+    await seedSample(duck, SAMPLE);
     const db = await DuckDBInstance.create(':memory:');
     try {
       const conn = await db.connect();
