@@ -10,6 +10,14 @@ import { ENVIRONMENT_NAMES, type EnvironmentName, type InfraEnv, infraEnvOf } fr
 import { LakeStack } from './lake/lake-stack.ts';
 import { addNagChecks } from './nag.ts';
 
+/**
+ * CDK feature flags this app relies on: access-log delivery granted by bucket policy instead of
+ * the legacy LogDeliveryWrite ACL (cfn-lint W3045), so the log bucket can enforce bucket ownership.
+ */
+export const FEATURE_FLAGS = {
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+} as const;
+
 export interface EnvironmentStacks {
   readonly config: InfraEnv;
   readonly lake: LakeStack;
@@ -38,7 +46,7 @@ export function buildApp(options: BuildAppOptions = {}): {
   stacks: Partial<Record<EnvironmentName, EnvironmentStacks>>;
 } {
   const { environments = ENVIRONMENT_NAMES, configs = {}, ...appProps } = options;
-  const app = new App(appProps);
+  const app = new App({ ...appProps, context: { ...FEATURE_FLAGS, ...appProps.context } });
   addNagChecks(app);
   const stacks: Partial<Record<EnvironmentName, EnvironmentStacks>> = {};
   for (const name of environments) {
