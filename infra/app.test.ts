@@ -14,7 +14,7 @@ describe('infra app', () => {
     for (const name of ENVIRONMENT_NAMES) {
       const s = stacks[name];
       expect(s).toBeDefined();
-      for (const stack of [s?.lake, s?.catalog, s?.batch]) {
+      for (const stack of [s?.lake, s?.catalog, s?.batch, s?.observability]) {
         // cdk-nag v3 makes Template.fromStack throw while any finding is unacknowledged.
         expect(() => Template.fromStack(stack as NonNullable<typeof stack>)).not.toThrow();
       }
@@ -164,6 +164,35 @@ describe('infra app', () => {
     expect(lakeRootOf(infraEnvOf('prod'))).toBe('s3://deal-finder-prod-lake/deal-finder');
     Template.fromStack(prod.catalog).hasResourceProperties('AWS::Glue::Database', {
       DatabaseInput: { Name: 'deal_finder', LocationUri: 's3://deal-finder-prod-lake/deal-finder/' },
+    });
+  });
+
+  it("keeps dealctl logs for the environment's retention and alarms on error entries through SNS", () => {
+    expect(Template.fromStack(dev.observability).findResources('AWS::Logs::LogGroup')).toSatisfy(
+      (groups: Record<string, { Properties: { RetentionInDays: number } }>) =>
+        Object.values(groups).every((g) => g.Properties.RetentionInDays === 14),
+    );
+    const t = Template.fromStack(prod.observability);
+    t.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/deal-finder-prod/dealctl',
+      RetentionInDays: 90,
+    });
+    t.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.level >= 50 }' });
+    t.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'deal-finder-prod-alarms',
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    const topicId = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'deal-finder-prod-dealctl-errors',
+      AlarmActions: [{ Ref: topicId }],
     });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The CDK app: per environment a lake, catalog and batch stack, checked by cdk-nag's
+ * The CDK app: per environment a lake, catalog, batch and observability stack, checked by cdk-nag's
  * AwsSolutions rules. Synth is offline: without an account the stacks are environment-agnostic
  * (the CLI's credentials decide at deploy time).
  */
@@ -9,6 +9,7 @@ import { CatalogStack } from './catalog/catalog-stack.ts';
 import { ENVIRONMENT_NAMES, type EnvironmentName, type InfraEnv, infraEnvOf } from './config.ts';
 import { LakeStack } from './lake/lake-stack.ts';
 import { addNagChecks } from './nag.ts';
+import { ObservabilityStack } from './observability/observability-stack.ts';
 
 /**
  * CDK feature flags this app relies on: access-log delivery granted by bucket policy instead of
@@ -23,6 +24,7 @@ export interface EnvironmentStacks {
   readonly lake: LakeStack;
   readonly catalog: CatalogStack;
   readonly batch: BatchStack;
+  readonly observability: ObservabilityStack;
 }
 
 export interface BuildAppOptions extends AppProps {
@@ -68,10 +70,14 @@ export function buildApp(options: BuildAppOptions = {}): {
       lake,
       description: `Deal Finder ${name}: EMR roles, security configuration, logs; the dealctl role`,
     });
-    for (const stack of [lake, catalog, batch]) {
+    const observability = new ObservabilityStack(app, stackIdOf(name, 'Observability'), {
+      ...common,
+      description: `Deal Finder ${name}: dealctl log group, error alarm, alarm topic`,
+    });
+    for (const stack of [lake, catalog, batch, observability]) {
       for (const [k, v] of Object.entries(config.tags)) Tags.of(stack).add(k, v);
     }
-    stacks[name] = { config, lake, catalog, batch };
+    stacks[name] = { config, lake, catalog, batch, observability };
   }
   return { app, stacks };
 }

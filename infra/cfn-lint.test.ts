@@ -31,8 +31,8 @@ describe('cfn-lint', () => {
       const templates = readdirSync(outdir)
         .filter((f) => f.endsWith('.template.json'))
         .map((f) => path.join(outdir, f));
-      // Three stacks per environment.
-      expect(templates).toHaveLength(3 * ENVIRONMENT_NAMES.length);
+      // Lake, Catalog, Batch, Observability per environment.
+      expect(templates).toHaveLength(4 * ENVIRONMENT_NAMES.length);
       const result = cfnLint?.lint(templates);
       expect(result?.output).toBe('');
       expect(result?.status).toBe(0);

@@ -67,6 +67,8 @@ export const InfraEnvSchema = z.strictObject({
       logRetentionDays: z
         .union([z.literal(7), z.literal(14), z.literal(30), z.literal(90), z.literal(180), z.literal(365)])
         .default(30),
+      /** Address subscribed to the alarm topic; omitted: subscribe yourself. */
+      alarmEmail: z.email().optional(),
     })
     .prefault({}),
   tags: z.record(z.string(), z.string()).default({}),

@@ -10,3 +10,4 @@ export {
   resourceNamesOf,
 } from './config.ts';
 export * from './lake/index.ts';
+export * from './observability/index.ts';
