@@ -14,7 +14,7 @@ describe('infra app', () => {
     for (const name of ENVIRONMENT_NAMES) {
       const s = stacks[name];
       expect(s).toBeDefined();
-      for (const stack of [s?.lake, s?.catalog, s?.batch, s?.observability]) {
+      for (const stack of [s?.network, s?.lake, s?.catalog, s?.batch, s?.observability]) {
         // cdk-nag v3 makes Template.fromStack throw while any finding is unacknowledged.
         expect(() => Template.fromStack(stack as NonNullable<typeof stack>)).not.toThrow();
       }
@@ -194,5 +194,22 @@ describe('infra app', () => {
       AlarmName: 'deal-finder-prod-dealctl-errors',
       AlarmActions: [{ Ref: topicId }],
     });
+  });
+
+  it('puts the VPC on private subnets only, with the S3 gateway, the interface endpoints and flow logs', () => {
+    const t = Template.fromStack(prod.network);
+    t.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    t.resourceCountIs('AWS::EC2::NatGateway', 0);
+    t.resourceCountIs('AWS::EC2::Subnet', 2);
+    t.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
+    t.hasResourceProperties('AWS::EC2::VPC', {
+      CidrBlock: '10.40.0.0/16',
+      Tags: Match.arrayWith([{ Key: 'for-use-with-amazon-emr-managed-policies', Value: 'true' }]),
+    });
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+    expect(
+      Object.keys(t.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } })),
+    ).toHaveLength(prod.config.network.interfaceEndpoints.length);
+    t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT' });
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The CDK app: per environment a lake, catalog, batch and observability stack, checked by cdk-nag's
+ * The CDK app: per environment a network, lake, catalog, batch and observability stack, checked by cdk-nag's
  * AwsSolutions rules. Synth is offline: without an account the stacks are environment-agnostic
  * (the CLI's credentials decide at deploy time).
  */
@@ -9,6 +9,7 @@ import { CatalogStack } from './catalog/catalog-stack.ts';
 import { ENVIRONMENT_NAMES, type EnvironmentName, type InfraEnv, infraEnvOf } from './config.ts';
 import { LakeStack } from './lake/lake-stack.ts';
 import { addNagChecks } from './nag.ts';
+import { NetworkStack } from './network/network-stack.ts';
 import { ObservabilityStack } from './observability/observability-stack.ts';
 
 /**
@@ -25,6 +26,7 @@ export interface EnvironmentStacks {
   readonly catalog: CatalogStack;
   readonly batch: BatchStack;
   readonly observability: ObservabilityStack;
+  readonly network: NetworkStack;
 }
 
 export interface BuildAppOptions extends AppProps {
@@ -74,10 +76,14 @@ export function buildApp(options: BuildAppOptions = {}): {
       ...common,
       description: `Deal Finder ${name}: dealctl log group, error alarm, alarm topic`,
     });
-    for (const stack of [lake, catalog, batch, observability]) {
+    const network = new NetworkStack(app, stackIdOf(name, 'Network'), {
+      ...common,
+      description: `Deal Finder ${name}: VPC (private subnets only), endpoints, flow logs`,
+    });
+    for (const stack of [lake, catalog, batch, observability, network]) {
       for (const [k, v] of Object.entries(config.tags)) Tags.of(stack).add(k, v);
     }
-    stacks[name] = { config, lake, catalog, batch, observability };
+    stacks[name] = { config, lake, catalog, batch, observability, network };
   }
   return { app, stacks };
 }

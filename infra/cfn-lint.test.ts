@@ -31,8 +31,8 @@ describe('cfn-lint', () => {
       const templates = readdirSync(outdir)
         .filter((f) => f.endsWith('.template.json'))
         .map((f) => path.join(outdir, f));
-      // Lake, Catalog, Batch, Observability per environment.
-      expect(templates).toHaveLength(4 * ENVIRONMENT_NAMES.length);
+      // Network, Lake, Catalog, Batch, Observability per environment.
+      expect(templates).toHaveLength(5 * ENVIRONMENT_NAMES.length);
       const result = cfnLint?.lint(templates);
       expect(result?.output).toBe('');
       expect(result?.status).toBe(0);

@@ -61,6 +61,38 @@ export const InfraEnvSchema = z.strictObject({
         .default('emr-7.5.0'),
     })
     .prefault({}),
+  network: z
+    .strictObject({
+      cidr: z.cidrv4().default('10.40.0.0/16'),
+      maxAzs: z.number().int().min(1).max(6).default(2),
+      /** Interface endpoints (infra/network INTERFACE_ENDPOINTS); each costs ~$7/month per AZ. */
+      interfaceEndpoints: z
+        .array(
+          z.enum([
+            'glue',
+            'emr',
+            'sagemakerApi',
+            'sagemakerRuntime',
+            'secretsManager',
+            'ecrApi',
+            'ecrDocker',
+            'logs',
+            'sts',
+          ]),
+        )
+        .default([
+          'glue',
+          'emr',
+          'sagemakerApi',
+          'sagemakerRuntime',
+          'secretsManager',
+          'ecrApi',
+          'ecrDocker',
+          'logs',
+          'sts',
+        ]),
+    })
+    .prefault({}),
   observability: z
     .strictObject({
       /** Days CloudWatch log groups keep their events. */

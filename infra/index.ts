@@ -10,4 +10,5 @@ export {
   resourceNamesOf,
 } from './config.ts';
 export * from './lake/index.ts';
+export * from './network/index.ts';
 export * from './observability/index.ts';
