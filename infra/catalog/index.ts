@@ -1,0 +1,2 @@
+export { CatalogStack, lowerKeys } from './catalog-stack.ts';
+export type { CatalogStackProps } from './catalog-stack-props.ts';

@@ -1,0 +1,2 @@
+export { INTERFACE_ENDPOINTS, type InterfaceEndpointName, NetworkStack } from './network-stack.ts';
+export type { NetworkStackProps } from './network-stack-props.ts';
