@@ -10,6 +10,7 @@ import { EvaluatedDeal, NotificationRecord, Opportunity } from '../schemas/strea
 import { decode, encode } from './codec.ts';
 import { RateLimiter, renderMessage } from './notify/channels.ts';
 import { defaultWeights, EnsembleEstimator, type PriceEstimator } from './price/estimator.ts';
+import { FeedReferenceEstimator } from './price/feed-reference.ts';
 import { isTransient, withRetry } from './retry.ts';
 import { evaluateDeal } from './stages/evaluate.ts';
 import { PartitionStore } from './state/partition-store.ts';
@@ -23,7 +24,9 @@ const deal = {
   description: '',
   price: 248,
   price_kind: 'exact',
+  price_source: 'price_text',
   list_price: null,
+  list_price_source: null,
   category: null,
   source: 'test',
   retailer: null,
@@ -119,6 +122,38 @@ describe('ensemble', () => {
     expect((await w.estimate([deal])).get(deal.deal_id)!.estimate).toBe(175);
     const none = new EnsembleEstimator([fixed('a', null)]);
     expect((await none.estimate([deal])).get(deal.deal_id)!.estimate).toBeNull();
+  });
+  it('answers the reference price the item states and abstains otherwise', async () => {
+    const ref = new FeedReferenceEstimator();
+    const deals = [
+      { ...deal, deal_id: 'a', list_price: 398, list_price_source: 'description' },
+      { ...deal, deal_id: 'b' }, // no reference
+      { ...deal, deal_id: 'c', list_price: 200 }, // not above the price (248)
+      { ...deal, deal_id: 'd', price_kind: 'multibuy_unit', list_price: 398 },
+    ];
+    const got = await ref.estimate(deals);
+    expect([...got].map(([id, a]) => [id, a.estimate])).toEqual([
+      ['a', 398],
+      ['b', null],
+      ['c', null],
+      ['d', null],
+    ]);
+    expect(got.get('a')!.detail).toMatch(/stated by the feed \(description\)/);
+  });
+  it('weighs the feed reference a quarter of the price history, alone it is the estimate', async () => {
+    // Price history 300, feed 400: (300·1 + 400·0.25) / 1.25 = 320; the positional defaults of
+    // the other estimators are unchanged by it (0.8/0.1/0.1 over three).
+    const feed = new FeedReferenceEstimator();
+    const withRef = { ...deal, list_price: 400 };
+    const both = new EnsembleEstimator([fixed('price_history', 300), feed]);
+    expect(both.weights).toEqual([1, 0.25]);
+    expect((await both.estimate([withRef])).get(deal.deal_id)!.estimate).toBe(320);
+    const day1 = new EnsembleEstimator([fixed('price_history', null), feed]);
+    expect((await day1.estimate([withRef])).get(deal.deal_id)!.estimate).toBe(400);
+    const three = new EnsembleEstimator([fixed('a', 1), fixed('b', 1), fixed('c', 1), feed]);
+    expect(three.weights).toEqual([0.8, 0.1, 0.1, 0.25]);
+    const configured = new EnsembleEstimator([fixed('price_history', 300), feed], { feed_reference: 1 });
+    expect((await configured.estimate([withRef])).get(deal.deal_id)!.estimate).toBe(350);
   });
 });
 
