@@ -150,32 +150,77 @@ SELECT
 FROM classified c;
 
 -- @table winners
--- The first sighting of each deal today (by time, then feed, then id), unless yesterday's deals
--- already hold it within the dedupe window. The window sorts narrow rows only: no text.
--- Yesterday's deals are reduced to their latest sighting per deal id and joined on the id alone:
--- "some sighting within the window" holds exactly when the latest one is within it, and an
--- equi-join stays a hash join (a time condition inside ON made it a nested-loop join: 30x slower).
-WITH firsts AS (
-  SELECT f.*
+-- One event per deal per batch (a day for the nightly, a micro-batch for the stream), on narrow
+-- rows only (no text):
+-- - no event of the deal within the dedupe window before the batch: its first sighting (by time,
+--   then feed, then id);
+-- - else a price drop: the first sighting whose price is below the last event's price by at least
+--   :price_drop_pct percent AND :price_drop_usd dollars (same or higher prices stay duplicates).
+-- The previous events are reduced to the latest per deal id (its time and price) and joined on
+-- the id alone: an equi-join stays a hash join (a time condition inside ON made it a nested-loop
+-- join: 30x slower). The stream fills deals_prev from its dedupe state with the same two values.
+WITH prev_latest AS (
+  SELECT l.deal_id, l.seen_at AS last_seen_at, l.price AS last_price
   FROM (
-    SELECT
-      k._source_key,
-      k.deal_id,
-      k.norm_url,
-      k.price_value,
-      k.price_kind,
-      k.price_source,
-      k.seen_at,
-      row_number() OVER (PARTITION BY k.deal_id ORDER BY k.seen_at ASC NULLS LAST, k.feed ASC NULLS LAST, k.raw_id ASC NULLS LAST) AS rn
-    FROM keyed k
-    WHERE k.error_code IS NULL
-  ) f
-  WHERE f.rn = 1
+    SELECT p.deal_id, p.seen_at, p.price,
+      row_number() OVER (PARTITION BY p.deal_id ORDER BY p.seen_at DESC NULLS LAST, p.price ASC NULLS LAST) AS rn
+    FROM deals_prev p
+  ) l
+  WHERE l.rn = 1
 ),
-prev_latest AS (
-  SELECT p.deal_id, max(p.seen_at) AS last_seen_at
-  FROM deals_prev p
-  GROUP BY p.deal_id
+firsts AS (
+  -- Whether the window holds the deal is decided by its first sighting of the batch (later ones
+  -- of the same batch are duplicates of it, or price drops).
+  SELECT k.deal_id, min(k.seen_at) AS first_seen_at
+  FROM keyed k
+  WHERE k.error_code IS NULL
+  GROUP BY k.deal_id
+),
+windowed AS (
+  SELECT
+    f.deal_id,
+    CASE WHEN pl.last_seen_at IS NOT NULL
+      AND epoch_seconds(f.first_seen_at) - epoch_seconds(pl.last_seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0
+      THEN 1 ELSE 0 END AS in_window,
+    pl.last_price
+  FROM firsts f
+  LEFT JOIN prev_latest pl ON pl.deal_id = f.deal_id
+),
+sighted AS (
+  SELECT
+    k._source_key,
+    k.deal_id,
+    k.norm_url,
+    k.price_value,
+    k.price_kind,
+    k.price_source,
+    k.seen_at,
+    k.feed,
+    k.raw_id,
+    w.in_window,
+    CASE WHEN w.in_window = 1 THEN w.last_price END AS window_price
+  FROM keyed k
+  JOIN windowed w ON w.deal_id = k.deal_id
+  WHERE k.error_code IS NULL
+),
+flagged AS (
+  SELECT
+    s.*,
+    CASE WHEN s.in_window = 0 THEN 1
+      WHEN s.window_price IS NOT NULL
+        AND s.window_price - s.price_value >= CAST(:price_drop_usd AS DOUBLE)
+        AND (s.window_price - s.price_value) * 100.0 >= CAST(:price_drop_pct AS DOUBLE) * s.window_price THEN 1
+      ELSE 0 END AS is_event
+  FROM sighted s
+),
+candidates AS (
+  SELECT
+    f.*,
+    row_number() OVER (
+      PARTITION BY f.deal_id
+      ORDER BY f.is_event DESC NULLS LAST, f.seen_at ASC NULLS LAST, f.feed ASC NULLS LAST, f.raw_id ASC NULLS LAST
+    ) AS rn
+  FROM flagged f
 )
 SELECT
   w._source_key,
@@ -184,10 +229,8 @@ SELECT
   w.price_value,
   w.price_kind,
   w.price_source
-FROM firsts w
-LEFT JOIN prev_latest pl ON pl.deal_id = w.deal_id
-WHERE pl.last_seen_at IS NULL
-  OR NOT (epoch_seconds(w.seen_at) - epoch_seconds(pl.last_seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0);
+FROM candidates w
+WHERE w.rn = 1 AND w.is_event = 1;
 
 -- @output deals
 WITH texts AS (

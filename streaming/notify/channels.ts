@@ -6,7 +6,7 @@ import type { OpportunityRecord } from '../../schemas/index.ts';
 import { sleep } from '../retry.ts';
 
 export interface Notification {
-  /** `<deal_id>:<channel>`; sent as the Idempotency-Key header by HTTP channels. */
+  /** `<deal_id>@<price>:<channel>` (deliveryKey); sent as the Idempotency-Key header by HTTP channels. */
   readonly idempotencyKey: string;
   readonly text: string;
   readonly opportunity: OpportunityRecord;
