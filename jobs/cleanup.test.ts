@@ -262,6 +262,22 @@ const REFERENCE_CASES: [
   ['Ref No Price Anywhere', null, '<p>Price too low to display; see store.</p>', 'Deal', 'missing_price'],
 ];
 
+// Titles and descriptions as feeds escape them: entities once, twice, numeric, hex, named.
+const ENTITY_CASES: [string, string, string, string][] = [
+  [
+    'Dyson V8 &#8211; Refurb for $199',
+    '&lt;p&gt;Dyson&amp;#8217;s best &amp;amp; cheapest&lt;/p&gt;',
+    'Dyson V8 – Refurb',
+    'Dyson’s best & cheapest',
+  ],
+  [
+    'Bose QC &amp;#8220;Ultra&amp;#8221;&#x2122; for $299',
+    '<p>It&#39;s &quot;quiet&quot; &hellip;&nbsp;really</p>',
+    'Bose QC “Ultra”™',
+    'It\'s "quiet" … really',
+  ],
+];
+
 describe("cleanup: the feed's own prices and reference prices", () => {
   let t: TempLake;
   let deals: Record<string, unknown>[];
@@ -274,6 +290,7 @@ describe("cleanup: the feed's own prices and reference prices", () => {
       raw({ title, price_text, summary, deal_type }),
     );
     ids.push(...records.map((r) => r.raw_id));
+    records.push(...ENTITY_CASES.map(([title, summary]) => raw({ title, summary })));
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
     await landRawDeals(conn, t.lake, DATE, 'unit', records);
@@ -307,6 +324,10 @@ describe("cleanup: the feed's own prices and reference prices", () => {
     expect(d).toMatchObject({ price, price_source: priceSource, list_price_source: listSource });
     if (listPrice === null) expect(d?.list_price).toBeNull();
     else expect(Number(d?.list_price)).toBeCloseTo(listPrice, 2);
+  });
+
+  it.each(ENTITY_CASES)('decodes every entity of %s', (_title, _summary, title, description) => {
+    expect(deals.find((d) => d.title === title)).toMatchObject({ description });
   });
 });
 

@@ -263,29 +263,28 @@ WITH texts AS (
   JOIN winners w ON w._source_key = r._source_key
   WHERE r.dt = CAST(:run_date AS DATE)
 ),
-amp AS (
-  SELECT
-    t.*,
-    CASE WHEN contains(t.summary_stripped, '&amp;') THEN replace(replace(t.summary_stripped, '&amp;', '&'), '&amp;', '&') ELSE t.summary_stripped END AS s1
-  FROM texts t
-),
 decoded AS (
   SELECT
+    t.*,
+    -- Every entity the feeds write (jobs/macros.ts HTML_ENTITIES), after &amp; is undone twice.
+    decode_entities(t.summary_stripped) AS s2,
+    decode_entities(t.title) AS title_d
+  FROM texts t
+),
+cut AS (
+  SELECT
     a.*,
-    CASE WHEN contains(a.s1, '&quot;') OR contains(a.s1, '&#39;') OR contains(a.s1, '&lt;') OR contains(a.s1, '&gt;') THEN
-      replace(replace(replace(replace(a.s1, '&quot;', '"'), '&#39;', chr(39)), '&lt;', '<'), '&gt;', '>')
-    ELSE a.s1 END AS s2,
     -- One pass each: the offer suffix goes from its first marker to the end; a "(was $…)" only where present.
     regexp_replace(
-      CASE WHEN contains(a.title, '(was') THEN re_replace_all(a.title, ' *[(]was [$][0-9][0-9,.]*[)]', '') ELSE a.title END,
+      CASE WHEN contains(a.title_d, '(was') THEN re_replace_all(a.title_d, ' *[(]was [$][0-9][0-9,.]*[)]', '') ELSE a.title_d END,
       ' ((for|at) [$][0-9]|[+] free shipping).*$', ''
     ) AS title_cut
-  FROM amp a
+  FROM decoded a
 ),
 described AS (
   -- trim_spaces takes columns: its argument is used more than once.
   SELECT x.*, trim_spaces(x.s2) AS description
-  FROM decoded x
+  FROM cut x
 ),
 quoted AS (
   -- The feed's own reference price, in this order: a "was", "down from", "list", "reg." price of
