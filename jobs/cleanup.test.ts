@@ -271,7 +271,7 @@ const ENTITY_CASES: [string, string, string, string][] = [
     'Dyson’s best & cheapest',
   ],
   [
-    'Bose QC &amp;#8220;Ultra&amp;#8221;&#x2122; for $299',
+    'Bose QC &amp;#8220;Ultra&amp;#8221;&#8482; for $299',
     '<p>It&#39;s &quot;quiet&quot; &hellip;&nbsp;really</p>',
     'Bose QC “Ultra”™',
     'It\'s "quiet" … really',
