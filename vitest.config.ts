@@ -8,6 +8,7 @@ const DATE_SENSITIVE = [
   'core/clock.test.ts',
   'test/integration/streaming.scanner.test.ts',
   'test/integration/streaming.e2e.test.ts',
+  'test/integration/streaming.feed.test.ts',
 ];
 
 const integration = {

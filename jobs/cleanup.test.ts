@@ -209,6 +209,128 @@ describe('cleanup: telling a price from a discount, a sale and a from-price', ()
   });
 });
 
+// The feed's own prices, in the shapes real DealNews items write them (docs/nightly.md):
+// [title, price_text, summary, deal_type] → [price, price_source, list_price, list_price_source] | quarantine code
+const REFERENCE_CASES: [
+  string,
+  string | null,
+  string | null,
+  string,
+  [number, string, number | null, string | null] | string,
+][] = [
+  [
+    'Ref Sony Headphones for $248',
+    null,
+    '&lt;p&gt;Now $248, down from $398.&lt;/p&gt;',
+    'Deal',
+    [248, 'title', 398, 'description'],
+  ],
+  [
+    'Ref Desc Only Mug',
+    null,
+    '&lt;p&gt;Now $9, down from $21.99&lt;/p&gt;',
+    'Deal',
+    [9, 'description', 21.99, 'description'],
+  ],
+  [
+    'Ref Pair Lamp',
+    null,
+    '<p>Get it for $149.99 $249.99 at Walmart</p>',
+    'Deal',
+    [149.99, 'description', 249.99, 'description'],
+  ],
+  ['Ref Drill for $99 (was $399)', null, null, 'Deal', [99, 'title', 399, 'title']],
+  ['Ref Router', '$60', '<p>List $89.99 at Amazon.</p>', 'Deal', [60, 'price_text', 89.99, 'description']],
+  [
+    'Ref Saving Monitor for $210',
+    null,
+    '&lt;p&gt;That&amp;#39;s $140 off.&lt;/p&gt;',
+    'Deal',
+    [210, 'title', 350, 'saving'],
+  ],
+  ['Ref Plain Cable', '$5', '<p>A cable.</p>', 'Deal', [5, 'price_text', null, null]],
+  // A discount, a sale or a from-price in the title keeps its reason even with a price in the text.
+  [
+    'Ref Phone: up to $350 off w/ trade-in',
+    null,
+    '<p>Now $599 for $350 off</p>',
+    'Deal',
+    'discount_not_price',
+  ],
+  ['Ref Store Sale Event', null, '<p>Shop now for $5 and up</p>', 'Sale', 'sale_without_price'],
+  ['Ref Cables from $1', null, '<p>Now $1</p>', 'Deal', 'from_price'],
+  ['Ref No Price Anywhere', null, '<p>Price too low to display; see store.</p>', 'Deal', 'missing_price'],
+];
+
+// Titles and descriptions as feeds escape them: entities once, twice, numeric, hex, named.
+const ENTITY_CASES: [string, string, string, string][] = [
+  [
+    'Dyson V8 &#8211; Refurb for $199',
+    '&lt;p&gt;Dyson&amp;#8217;s best &amp;amp; cheapest&lt;/p&gt;',
+    'Dyson V8 – Refurb',
+    'Dyson’s best & cheapest',
+  ],
+  [
+    'Bose QC &amp;#8220;Ultra&amp;#8221;&#8482; for $299',
+    '<p>It&#39;s &quot;quiet&quot; &hellip;&nbsp;really</p>',
+    'Bose QC “Ultra”™',
+    'It\'s "quiet" … really',
+  ],
+];
+
+describe("cleanup: the feed's own prices and reference prices", () => {
+  let t: TempLake;
+  let deals: Record<string, unknown>[];
+  let quarantine: Record<string, unknown>[];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    t = tempLake();
+    const records = REFERENCE_CASES.map(([title, price_text, summary, deal_type]) =>
+      raw({ title, price_text, summary, deal_type }),
+    );
+    ids.push(...records.map((r) => r.raw_id));
+    records.push(...ENTITY_CASES.map(([title, summary]) => raw({ title, summary })));
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    await landRawDeals(conn, t.lake, DATE, 'unit', records);
+    conn.closeSync();
+    db.closeSync();
+    const engine = await DuckDbEngine.create(duckDbSettings(t.config));
+    const s = await runNightly({
+      date: DATE,
+      engine,
+      config: t.config,
+      lake: t.lake,
+      log: createLogger({}, 'silent'),
+      only: ['cleanup'],
+    });
+    await engine.close();
+    expect(s.error?.message).toBeUndefined();
+    deals = await readRows(`SELECT * FROM ${parquet(path.join(t.root, 'deals/*/*.parquet'))}`);
+    quarantine = await readRows(`SELECT * FROM ${parquet(path.join(t.root, 'quarantine/*/*/*.parquet'))}`);
+  });
+  afterAll(() => t.cleanup());
+
+  it.each(REFERENCE_CASES.map((c, i) => [i, c[0], c[4]] as const))('case %i: %s', (i, title, expected) => {
+    const q = quarantine.find((r) => r.record_id === ids[i]);
+    if (typeof expected === 'string') {
+      expect(q?.error_code).toBe(expected);
+      return;
+    }
+    expect(q, `quarantined as ${q?.error_code}: ${q?.message}`).toBeUndefined();
+    const d = deals.find((x) => String(title).startsWith(String(x.title)));
+    const [price, priceSource, listPrice, listSource] = expected;
+    expect(d).toMatchObject({ price, price_source: priceSource, list_price_source: listSource });
+    if (listPrice === null) expect(d?.list_price).toBeNull();
+    else expect(Number(d?.list_price)).toBeCloseTo(listPrice, 2);
+  });
+
+  it.each(ENTITY_CASES)('decodes every entity of %s', (_title, _summary, title, description) => {
+    expect(deals.find((d) => d.title === title)).toMatchObject({ description });
+  });
+});
+
 describe('cleanup: the 24-hour dedupe against the previous day', () => {
   let t: TempLake;
   const PREV = '2026-11-21';

@@ -208,6 +208,8 @@ export function configParams(config: Config): Record<string, ParamValue> {
     max_plausible_price: { type: 'DOUBLE', value: config.jobs.maxPlausiblePrice },
     dedupe_window_hours: { type: 'DOUBLE', value: config.jobs.dedupeWindowHours },
     min_match_confidence: { type: 'DOUBLE', value: config.jobs.minMatchConfidence },
+    price_drop_pct: { type: 'DOUBLE', value: config.jobs.priceDropPct },
+    price_drop_usd: { type: 'DOUBLE', value: config.jobs.priceDropUsd },
   };
 }
 

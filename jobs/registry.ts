@@ -17,7 +17,7 @@ export const JOBS: readonly JobDef[] = [
       { statement: 'quarantine', table: 'quarantine', subpartition: 'cleanup' },
     ],
     primaryOutput: 'deals',
-    params: ['max_plausible_price', 'dedupe_window_hours'],
+    params: ['max_plausible_price', 'dedupe_window_hours', 'price_drop_pct', 'price_drop_usd'],
     sqlFile: 'cleanup.sql',
   },
   {

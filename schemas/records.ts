@@ -32,6 +32,11 @@ export const QUARANTINE_CODES = [
 ] as const;
 export type QuarantineCode = (typeof QUARANTINE_CODES)[number];
 
+/** Where a deal's price was read (Deal.price_source). */
+export const PRICE_SOURCES = ['price_text', 'title', 'description'] as const;
+/** Where a deal's reference price was read (Deal.list_price_source). */
+export const LIST_PRICE_SOURCES = ['description', 'title', 'saving'] as const;
+
 /** A deal as scanned from a feed, before any parsing. Every field but the capture facts may be missing. */
 export const RawDeal = defineRecord({
   name: 'raw_deals',
@@ -74,8 +79,22 @@ export const Deal = defineRecord({
     description: field.string('Plain-text summary (HTML stripped, entities decoded).', { text: true }),
     price: field.float64('Offer price in USD, per unit.', { gtZero: true }),
     price_kind: field.string('How the price was read.', { oneOf: ['exact', 'multibuy_unit'] }),
+    price_source: field
+      .string(
+        'Where the price was read: the price text, the title ("… for $248") or only the description ("Now $9, down from $21.99").',
+        {
+          oneOf: PRICE_SOURCES,
+        },
+      )
+      .nullable_(),
     list_price: field
       .float64('Reference ("was") price quoted by the feed, USD.', { gtZero: true })
+      .nullable_(),
+    list_price_source: field
+      .string(
+        'Where the reference price was read: the description ("was $399", "down from", "list", "for $149.99 $249.99"), the title ("(was $399)"), or the price plus a stated saving ("That\'s $140 off").',
+        { oneOf: LIST_PRICE_SOURCES },
+      )
       .nullable_(),
     category: field.string('Category hinted by the feed.').nullable_(),
     source: field.string('Feed the deal was first seen in.'),

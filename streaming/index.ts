@@ -37,6 +37,7 @@ export {
   type PriceEstimate,
   type PriceEstimator,
 } from './price/estimator.ts';
+export { FeedReferenceEstimator } from './price/feed-reference.ts';
 export { PriceHistoryEstimator } from './price/price-history.ts';
 export { withRetry } from './retry.ts';
 export { CleanupRules } from './rules/cleanup-rules.ts';

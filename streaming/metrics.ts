@@ -31,6 +31,12 @@ export class StreamMetrics {
     labelNames: ['stage'],
     registers: [this.registry],
   });
+  readonly skipped = new Counter({
+    name: 'dealfinder_stream_skipped_total',
+    help: 'Deals a stage let through without acting, by reason (evaluate: stale = first seen too long after publication).',
+    labelNames: ['stage', 'reason'],
+    registers: [this.registry],
+  });
   readonly retries = new Counter({
     name: 'dealfinder_stream_retries_total',
     help: 'Retries of transient failures.',

@@ -11,6 +11,7 @@ import { createStreamClient, type StreamClient } from './kafka/client.ts';
 import { StreamMetrics } from './metrics.ts';
 import { type Channel, channelsFromConfig } from './notify/channels.ts';
 import { EnsembleEstimator, type PriceEstimator } from './price/estimator.ts';
+import { FeedReferenceEstimator } from './price/feed-reference.ts';
 import { PriceHistoryEstimator } from './price/price-history.ts';
 import { CleanupRules } from './rules/cleanup-rules.ts';
 import { type FeedReport, Scanner } from './scanner.ts';
@@ -97,7 +98,10 @@ export async function buildStage(name: StageName, ctx: StreamingContext, options
     case 'price': {
       const history = await PriceHistoryEstimator.open(await duckdb(config), ctx.lake, config, runDate);
       return new PriceStage(
-        new EnsembleEstimator([history, ...(options.estimators ?? [])], config.streaming.price.weights),
+        new EnsembleEstimator(
+          [history, ...(options.estimators ?? []), new FeedReferenceEstimator()],
+          config.streaming.price.weights,
+        ),
         ctx.clock,
       );
     }

@@ -8,10 +8,11 @@ import { loadConfig } from '../core/config.ts';
 import { type EvaluatedDealRecord, jsonSchemaOf, type OpportunityRecord, RawDeal } from '../schemas/index.ts';
 import { EvaluatedDeal, NotificationRecord, Opportunity } from '../schemas/streaming.ts';
 import { decode, encode } from './codec.ts';
-import { RateLimiter, renderMessage } from './notify/channels.ts';
+import { clickLink, RateLimiter, renderMessage } from './notify/channels.ts';
 import { defaultWeights, EnsembleEstimator, type PriceEstimator } from './price/estimator.ts';
+import { FeedReferenceEstimator } from './price/feed-reference.ts';
 import { isTransient, withRetry } from './retry.ts';
-import { evaluateDeal } from './stages/evaluate.ts';
+import { evaluateDeal, isStale } from './stages/evaluate.ts';
 import { PartitionStore } from './state/partition-store.ts';
 import { TOPIC_DEFAULTS, Topics } from './topics.ts';
 
@@ -23,7 +24,9 @@ const deal = {
   description: '',
   price: 248,
   price_kind: 'exact',
+  price_source: 'price_text',
   list_price: null,
+  list_price_source: null,
   category: null,
   source: 'test',
   retailer: null,
@@ -120,6 +123,38 @@ describe('ensemble', () => {
     const none = new EnsembleEstimator([fixed('a', null)]);
     expect((await none.estimate([deal])).get(deal.deal_id)!.estimate).toBeNull();
   });
+  it('answers the reference price the item states and abstains otherwise', async () => {
+    const ref = new FeedReferenceEstimator();
+    const deals = [
+      { ...deal, deal_id: 'a', list_price: 398, list_price_source: 'description' },
+      { ...deal, deal_id: 'b' }, // no reference
+      { ...deal, deal_id: 'c', list_price: 200 }, // not above the price (248)
+      { ...deal, deal_id: 'd', price_kind: 'multibuy_unit', list_price: 398 },
+    ];
+    const got = await ref.estimate(deals);
+    expect([...got].map(([id, a]) => [id, a.estimate])).toEqual([
+      ['a', 398],
+      ['b', null],
+      ['c', null],
+      ['d', null],
+    ]);
+    expect(got.get('a')!.detail).toMatch(/stated by the feed \(description\)/);
+  });
+  it('weighs the feed reference a quarter of the price history, alone it is the estimate', async () => {
+    // Price history 300, feed 400: (300·1 + 400·0.25) / 1.25 = 320; the positional defaults of
+    // the other estimators are unchanged by it (0.8/0.1/0.1 over three).
+    const feed = new FeedReferenceEstimator();
+    const withRef = { ...deal, list_price: 400 };
+    const both = new EnsembleEstimator([fixed('price_history', 300), feed]);
+    expect(both.weights).toEqual([1, 0.25]);
+    expect((await both.estimate([withRef])).get(deal.deal_id)!.estimate).toBe(320);
+    const day1 = new EnsembleEstimator([fixed('price_history', null), feed]);
+    expect((await day1.estimate([withRef])).get(deal.deal_id)!.estimate).toBe(400);
+    const three = new EnsembleEstimator([fixed('a', 1), fixed('b', 1), fixed('c', 1), feed]);
+    expect(three.weights).toEqual([0.8, 0.1, 0.1, 0.25]);
+    const configured = new EnsembleEstimator([fixed('price_history', 300), feed], { feed_reference: 1 });
+    expect((await configured.estimate([withRef])).get(deal.deal_id)!.estimate).toBe(350);
+  });
 });
 
 describe('evaluate', () => {
@@ -148,6 +183,15 @@ describe('evaluate', () => {
   it('applies the optional percent rule', () => {
     expect(evaluateDeal(ev(398), { minDiscount: 50, minDiscountPct: 40 }, at)).toBeNull();
     expect(evaluateDeal(ev(498), { minDiscount: 50, minDiscountPct: 40 }, at)).not.toBeNull();
+    // Stale: first seen more than maxAgeHours after publication.
+    const seen = '2026-11-22T10:00:00.000Z';
+    const published = (hoursBefore: number) =>
+      new Date(Date.parse(seen) - hoursBefore * 3_600_000).toISOString();
+    expect(isStale({ event_time: published(48), seen_at: seen }, 48)).toBe(false);
+    expect(isStale({ event_time: published(48.01), seen_at: seen }, 48)).toBe(true);
+    const old = { ...ev(398), event_time: published(24 * 90), seen_at: seen };
+    expect(evaluateDeal(old, { minDiscount: 50, maxAgeHours: 48 }, at)).toBeNull();
+    expect(evaluateDeal(old, { minDiscount: 50 }, at)).not.toBeNull();
   });
 });
 
@@ -173,6 +217,21 @@ describe('notification text', () => {
     expect(long).toMatch(/… https:\/\/example\.com\/d$/);
     const hugeUrl = renderMessage(o('Thing', `https://example.com/${'x'.repeat(300)}`));
     expect([...hugeUrl].length).toBeLessThanOrEqual(200);
+  });
+  it('links to the published link with only the tracking parameters removed', () => {
+    const link = (l: string) => clickLink({ link: l, url: 'https://example.com/normalized' });
+    expect(
+      link(
+        'https://www.Shop.example/Path/Item-X.html?iref=rss-c142&color=Red&utm_source=rss&UTM_Medium=f#top',
+      ),
+    ).toBe('https://www.Shop.example/Path/Item-X.html?color=Red#top');
+    expect(link('https://www.dealnews.com/products/a/1.html?iref=rss-c142')).toBe(
+      'https://www.dealnews.com/products/a/1.html',
+    );
+    expect(link('http://shop.example/B?b=2&a=1&fbclid=x')).toBe('http://shop.example/B?b=2&a=1');
+    expect(link('  ')).toBe('https://example.com/normalized');
+    const m = renderMessage({ ...o('Sony'), link: 'https://www.Sony.example/OK-2741?ref=feed&sku=9' });
+    expect(m).toBe('Deal Alert! $248 (est. $398, save $150): Sony https://www.Sony.example/OK-2741?sku=9');
   });
 });
 

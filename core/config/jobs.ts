@@ -10,5 +10,12 @@ export const JobsSection = z
       .max(24 * 7)
       .default(24),
     minMatchConfidence: z.number().min(0).max(1).default(0.5),
+    /**
+     * A deal re-seen within the dedupe window is a new event (a price drop, evaluated and maybe
+     * notified) when its price fell below the last event's by at least this percentage AND…
+     */
+    priceDropPct: z.number().min(0).max(100).default(5),
+    /** …by at least this many USD (both must hold). */
+    priceDropUsd: z.number().min(0).default(1),
   })
   .prefault({});

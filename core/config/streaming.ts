@@ -81,6 +81,8 @@ export const StreamingSection = z
         minDiscount: z.number().min(0).default(50),
         /** Optional: also require discount / estimate ≥ this percentage. */
         minDiscountPct: z.number().min(0).max(100).optional(),
+        /** A deal first seen more than this many hours after its publication is not notified as new. */
+        maxAgeHours: z.number().positive().default(48),
       })
       .prefault({}),
     notify: z

@@ -15,18 +15,36 @@ WITH blanked AS (
 src AS (
   -- Only A-Z are folded (Unicode lower-casing differs between the engines). Macro arguments are
   -- columns computed one step before: a macro may use its argument several times.
-  SELECT b.*, ascii_lower(b.pt_blanked) AS pt
+  SELECT b.*, ascii_lower(b.pt_blanked) AS pt, ascii_lower(coalesce(b.title, '')) AS title_l
   FROM blanked b
 ),
 priced AS (
+  -- Where the price is read from, in this order: the price text, the title ("… for $248"), the
+  -- description ("Now $9, down from $21.99", "for $149.99 $249.99": the first amount after "now"
+  -- or "for"). The description is read only when the title is not a discount, a from-price, a
+  -- freebie or a store-wide sale: those keep their quarantine reason.
   SELECT
     s.*,
     CASE
-      WHEN s.pt <> '' THEN s.pt
-      WHEN re_matches(ascii_lower(coalesce(s.title, '')), ' for [$][0-9]') THEN regexp_extract(ascii_lower(s.title), ' for ([$][0-9][0-9,]*([.][0-9]+)?)', 1)
+      WHEN s.pt <> '' THEN 'price_text'
+      WHEN re_matches(s.title_l, ' for [$][0-9]') THEN 'title'
+      WHEN re_matches(coalesce(s.summary, ''), '(^|[^A-Za-z])([Nn]ow|NOW|[Ff]or|FOR) [$][0-9]')
+        AND NOT re_matches(s.title_l, '([$][0-9][0-9,.]*|[0-9]+ *%) off|(^|[ (])(from|starting at) [$][0-9]|^ *free( |$)')
+        AND ascii_lower(coalesce(s.deal_type, '')) <> 'sale' THEN 'description'
+      ELSE NULL
+    END AS price_source
+  FROM src s
+),
+sourced AS (
+  SELECT
+    p.*,
+    CASE p.price_source
+      WHEN 'price_text' THEN p.pt
+      WHEN 'title' THEN regexp_extract(p.title_l, ' for ([$][0-9][0-9,]*([.][0-9]+)?)', 1)
+      WHEN 'description' THEN regexp_extract(p.summary, '(^|[^A-Za-z])(?:[Nn]ow|NOW|[Ff]or|FOR) ([$][0-9][0-9,]*([.][0-9]+)?)', 2)
       ELSE NULL
     END AS price_src
-  FROM src s
+  FROM priced p
 ),
 typed AS (
   SELECT
@@ -36,13 +54,12 @@ typed AS (
       WHEN p.price_src IS NOT NULL AND re_matches(p.price_src, '^[0-9]+ for [$][0-9][0-9,]*([.][0-9]+)?$') THEN 'multibuy_unit'
       ELSE NULL
     END AS price_kind,
-    -- The title is lower-cased only where no price text exists (most rows have one).
-    CASE WHEN p.price_src IS NULL THEN ascii_lower(coalesce(p.title, '')) ELSE p.price_src END AS price_probe,
+    CASE WHEN p.price_src IS NULL THEN p.title_l ELSE p.price_src END AS price_probe,
     -- The url without scheme, query and fragment, and its query: regexes without capture groups
     -- (RE2 then stays on its fast path), anchored where they replace.
     regexp_replace(regexp_extract(p.url_t, '^[^?#]*', 0), '^[a-zA-Z][a-zA-Z0-9+.-]*://', '') AS url_rest,
     CASE WHEN contains(p.url_t, '?') THEN substr(regexp_extract(p.url_t, '[?][^#]*', 0), 2) END AS url_query
-  FROM priced p
+  FROM sourced p
 ),
 urls AS (
   SELECT
@@ -112,6 +129,7 @@ SELECT
   c.norm_url,
   c.price_value,
   c.price_kind,
+  c.price_source,
   c.feed,
   c.seen_at,
   CASE c.error_code
@@ -123,7 +141,7 @@ SELECT
     WHEN 'discount_not_price' THEN concat('"', c.price_probe, '" is a discount, not a price')
     WHEN 'from_price' THEN concat('"', c.price_probe, '" is a starting price of several products, not a price')
     WHEN 'sale_without_price' THEN 'store-wide sale without a single product price'
-    WHEN 'missing_price' THEN 'no price in price text or title'
+    WHEN 'missing_price' THEN 'no price in price text, title or description'
     ELSE NULL
   END AS message,
   CASE WHEN c.error_code IS NOT NULL THEN
@@ -132,42 +150,87 @@ SELECT
 FROM classified c;
 
 -- @table winners
--- The first sighting of each deal today (by time, then feed, then id), unless yesterday's deals
--- already hold it within the dedupe window. The window sorts narrow rows only: no text.
--- Yesterday's deals are reduced to their latest sighting per deal id and joined on the id alone:
--- "some sighting within the window" holds exactly when the latest one is within it, and an
--- equi-join stays a hash join (a time condition inside ON made it a nested-loop join: 30x slower).
-WITH firsts AS (
-  SELECT f.*
+-- One event per deal per batch (a day for the nightly, a micro-batch for the stream), on narrow
+-- rows only (no text):
+-- - no event of the deal within the dedupe window before the batch: its first sighting (by time,
+--   then feed, then id);
+-- - else a price drop: the first sighting whose price is below the last event's price by at least
+--   :price_drop_pct percent AND :price_drop_usd dollars (same or higher prices stay duplicates).
+-- The previous events are reduced to the latest per deal id (its time and price) and joined on
+-- the id alone: an equi-join stays a hash join (a time condition inside ON made it a nested-loop
+-- join: 30x slower). The stream fills deals_prev from its dedupe state with the same two values.
+WITH prev_latest AS (
+  SELECT l.deal_id, l.seen_at AS last_seen_at, l.price AS last_price
   FROM (
-    SELECT
-      k._source_key,
-      k.deal_id,
-      k.norm_url,
-      k.price_value,
-      k.price_kind,
-      k.seen_at,
-      row_number() OVER (PARTITION BY k.deal_id ORDER BY k.seen_at ASC NULLS LAST, k.feed ASC NULLS LAST, k.raw_id ASC NULLS LAST) AS rn
-    FROM keyed k
-    WHERE k.error_code IS NULL
-  ) f
-  WHERE f.rn = 1
+    SELECT p.deal_id, p.seen_at, p.price,
+      row_number() OVER (PARTITION BY p.deal_id ORDER BY p.seen_at DESC NULLS LAST, p.price ASC NULLS LAST) AS rn
+    FROM deals_prev p
+  ) l
+  WHERE l.rn = 1
 ),
-prev_latest AS (
-  SELECT p.deal_id, max(p.seen_at) AS last_seen_at
-  FROM deals_prev p
-  GROUP BY p.deal_id
+firsts AS (
+  -- Whether the window holds the deal is decided by its first sighting of the batch (later ones
+  -- of the same batch are duplicates of it, or price drops).
+  SELECT k.deal_id, min(k.seen_at) AS first_seen_at
+  FROM keyed k
+  WHERE k.error_code IS NULL
+  GROUP BY k.deal_id
+),
+windowed AS (
+  SELECT
+    f.deal_id,
+    CASE WHEN pl.last_seen_at IS NOT NULL
+      AND epoch_seconds(f.first_seen_at) - epoch_seconds(pl.last_seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0
+      THEN 1 ELSE 0 END AS in_window,
+    pl.last_price
+  FROM firsts f
+  LEFT JOIN prev_latest pl ON pl.deal_id = f.deal_id
+),
+sighted AS (
+  SELECT
+    k._source_key,
+    k.deal_id,
+    k.norm_url,
+    k.price_value,
+    k.price_kind,
+    k.price_source,
+    k.seen_at,
+    k.feed,
+    k.raw_id,
+    w.in_window,
+    CASE WHEN w.in_window = 1 THEN w.last_price END AS window_price
+  FROM keyed k
+  JOIN windowed w ON w.deal_id = k.deal_id
+  WHERE k.error_code IS NULL
+),
+flagged AS (
+  SELECT
+    s.*,
+    CASE WHEN s.in_window = 0 THEN 1
+      WHEN s.window_price IS NOT NULL
+        AND s.window_price - s.price_value >= CAST(:price_drop_usd AS DOUBLE)
+        AND (s.window_price - s.price_value) * 100.0 >= CAST(:price_drop_pct AS DOUBLE) * s.window_price THEN 1
+      ELSE 0 END AS is_event
+  FROM sighted s
+),
+candidates AS (
+  SELECT
+    f.*,
+    row_number() OVER (
+      PARTITION BY f.deal_id
+      ORDER BY f.is_event DESC NULLS LAST, f.seen_at ASC NULLS LAST, f.feed ASC NULLS LAST, f.raw_id ASC NULLS LAST
+    ) AS rn
+  FROM flagged f
 )
 SELECT
   w._source_key,
   w.deal_id,
   w.norm_url,
   w.price_value,
-  w.price_kind
-FROM firsts w
-LEFT JOIN prev_latest pl ON pl.deal_id = w.deal_id
-WHERE pl.last_seen_at IS NULL
-  OR NOT (epoch_seconds(w.seen_at) - epoch_seconds(pl.last_seen_at) < CAST(:dedupe_window_hours AS DOUBLE) * 3600.0);
+  w.price_kind,
+  w.price_source
+FROM candidates w
+WHERE w.rn = 1 AND w.is_event = 1;
 
 -- @output deals
 WITH texts AS (
@@ -176,6 +239,7 @@ WITH texts AS (
     w.norm_url,
     w.price_value,
     w.price_kind,
+    w.price_source,
     r.title,
     r.url AS link,
     -- Feeds escape HTML once or twice (&amp;lt;p&amp;gt;). One regex pass over the raw text removes
@@ -199,35 +263,65 @@ WITH texts AS (
   JOIN winners w ON w._source_key = r._source_key
   WHERE r.dt = CAST(:run_date AS DATE)
 ),
-amp AS (
-  SELECT
-    t.*,
-    CASE WHEN contains(t.summary_stripped, '&amp;') THEN replace(replace(t.summary_stripped, '&amp;', '&'), '&amp;', '&') ELSE t.summary_stripped END AS s1
-  FROM texts t
-),
 decoded AS (
   SELECT
+    t.*,
+    -- Every entity the feeds write (jobs/macros.ts HTML_ENTITIES), after &amp; is undone twice.
+    decode_entities(t.summary_stripped) AS s2,
+    decode_entities(t.title) AS title_d
+  FROM texts t
+),
+cut AS (
+  SELECT
     a.*,
-    CASE WHEN contains(a.s1, '&quot;') OR contains(a.s1, '&#39;') OR contains(a.s1, '&lt;') OR contains(a.s1, '&gt;') THEN
-      replace(replace(replace(replace(a.s1, '&quot;', '"'), '&#39;', chr(39)), '&lt;', '<'), '&gt;', '>')
-    ELSE a.s1 END AS s2,
     -- One pass each: the offer suffix goes from its first marker to the end; a "(was $…)" only where present.
     regexp_replace(
-      CASE WHEN contains(a.title, '(was') THEN re_replace_all(a.title, ' *[(]was [$][0-9][0-9,.]*[)]', '') ELSE a.title END,
+      CASE WHEN contains(a.title_d, '(was') THEN re_replace_all(a.title_d, ' *[(]was [$][0-9][0-9,.]*[)]', '') ELSE a.title_d END,
       ' ((for|at) [$][0-9]|[+] free shipping).*$', ''
     ) AS title_cut
-  FROM amp a
+  FROM decoded a
 ),
 described AS (
   -- trim_spaces takes columns: its argument is used more than once.
   SELECT x.*, trim_spaces(x.s2) AS description
-  FROM decoded x
+  FROM cut x
+),
+quoted AS (
+  -- The feed's own reference price, in this order: a "was", "down from", "list", "reg." price of
+  -- the description; the second amount of "for $149.99 $249.99"; a "(was $399)" of the title;
+  -- the price plus a stated saving ("That's $140 off"). Each regex runs only where its words are.
+  SELECT
+    d.*,
+    TRY_CAST(replace(regexp_extract(d.description, '(?:[Ww]as|WAS|[Dd]own from|[Ll]ist(?: price)?:?|LIST|[Rr]eg(?:[.]|ularly)?) [$]([0-9][0-9,]*(?:[.][0-9]+)?)', 1), ',', '') AS DOUBLE) AS list_said,
+    CASE WHEN re_matches(d.description, '[Ff]or [$][0-9][0-9,.]* [$][0-9]') THEN
+      TRY_CAST(replace(regexp_extract(d.description, '[Ff]or [$][0-9][0-9,]*(?:[.][0-9]+)? [$]([0-9][0-9,]*(?:[.][0-9]+)?)', 1), ',', '') AS DOUBLE)
+    END AS list_pair,
+    CASE WHEN contains(d.title, '$') THEN
+      TRY_CAST(replace(regexp_extract(d.title, '[(](?:[Ww]as|[Ll]ist|[Rr]eg[.]?) [$]([0-9][0-9,]*(?:[.][0-9]+)?)[)]', 1), ',', '') AS DOUBLE)
+    END AS list_title,
+    CASE WHEN re_matches(d.description, ' [$][0-9][0-9,.]* off') THEN
+      TRY_CAST(replace(regexp_extract(d.description, '(?:[Tt]hat|[Ii]t)[^ ]{0,7}s (?:a )?[$]([0-9][0-9,]*(?:[.][0-9]+)?) off', 1), ',', '') AS DOUBLE)
+    END AS saving_said
+  FROM described d
 ),
 listed AS (
   SELECT
-    d.*,
-    TRY_CAST(replace(regexp_extract(d.description, '([Ww]as|WAS|[Dd]own from|[Ll]ist price|[Rr]eg[.]?) [$]([0-9][0-9,]*([.][0-9]+)?)', 2), ',', '') AS DOUBLE) AS list_price_raw
-  FROM described d
+    q.*,
+    CASE
+      WHEN q.list_said > 0 THEN 'description'
+      WHEN q.list_pair > 0 THEN 'description'
+      WHEN q.list_title > 0 THEN 'title'
+      WHEN q.saving_said > 0 THEN 'saving'
+      ELSE NULL
+    END AS list_price_source,
+    CASE
+      WHEN q.list_said > 0 THEN q.list_said
+      WHEN q.list_pair > 0 THEN q.list_pair
+      WHEN q.list_title > 0 THEN q.list_title
+      WHEN q.saving_said > 0 THEN round(q.price_value + q.saving_said, 2)
+      ELSE NULL
+    END AS list_price_raw
+  FROM quoted q
 )
 SELECT
   d.deal_id,
@@ -237,7 +331,9 @@ SELECT
   d.description,
   d.price_value AS price,
   d.price_kind,
-  CASE WHEN d.list_price_raw > 0 THEN d.list_price_raw ELSE NULL END AS list_price,
+  d.price_source,
+  d.list_price_raw AS list_price,
+  d.list_price_source,
   d.category_hint AS category,
   d.feed AS source,
   d.retailer,

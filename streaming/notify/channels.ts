@@ -2,11 +2,12 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Config } from '../../core/config.ts';
 import { ConfigError, DeliveryError } from '../../core/errors.ts';
+import { TRACKING_PARAMS } from '../../jobs/macros.ts';
 import type { OpportunityRecord } from '../../schemas/index.ts';
 import { sleep } from '../retry.ts';
 
 export interface Notification {
-  /** `<deal_id>:<channel>`; sent as the Idempotency-Key header by HTTP channels. */
+  /** `<deal_id>@<price>:<channel>` (deliveryKey); sent as the Idempotency-Key header by HTTP channels. */
   readonly idempotencyKey: string;
   readonly text: string;
   readonly opportunity: OpportunityRecord;
@@ -133,7 +134,7 @@ export function pushoverChannel(
           user,
           message: n.text,
           title: 'Deal Alert',
-          url: n.opportunity.url,
+          url: clickLink(n.opportunity),
         }).toString(),
         'application/x-www-form-urlencoded',
         n.idempotencyKey,
@@ -212,11 +213,35 @@ export class RateLimiter {
 
 const MAX = 200;
 
-/** The notification text, at most 200 characters: price, estimate, discount, title, url. */
+const isTracking = (key: string) => {
+  const k = key.replace(/[A-Z]/g, (c) => c.toLowerCase()); // ASCII only, as the SQL compares keys
+  return TRACKING_PARAMS.some((p) => (p.endsWith('*') ? k.startsWith(p.slice(0, -1)) : k === p));
+};
+
+/**
+ * The link a person clicks: the item's published link (Deal.link) with only the tracking
+ * parameters removed (jobs/macros.ts TRACKING_PARAMS, the list the deal id is built without);
+ * scheme, host, path case, the other parameters in their order and the fragment stay as
+ * published. A link that is not a URL is returned trimmed, as it is.
+ */
+export function clickLink(o: Pick<OpportunityRecord, 'link' | 'url'>): string {
+  const link = (o.link ?? '').trim() || o.url;
+  const q = link.indexOf('?');
+  if (q < 0) return link;
+  const hash = link.indexOf('#', q);
+  const query = link.slice(q + 1, hash < 0 ? undefined : hash);
+  const kept = query
+    .split('&')
+    .filter((part) => part !== '' && !isTracking(part.split('=')[0]!))
+    .join('&');
+  return `${link.slice(0, q)}${kept ? `?${kept}` : ''}${hash < 0 ? '' : link.slice(hash)}`;
+}
+
+/** The notification text, at most 200 characters: price, estimate, discount, title, link. */
 export function renderMessage(o: OpportunityRecord): string {
   const money = (v: number) => `$${v.toFixed(2).replace(/\.00$/, '')}`;
   const head = `Deal Alert! ${money(o.price)} (est. ${money(o.estimate)}, save ${money(o.discount)}): `;
-  const url = ` ${o.url}`;
+  const url = ` ${clickLink(o)}`;
   const chars = (s: string) => [...s];
   const room = MAX - chars(head).length - chars(url).length;
   if (room >= 12) {

@@ -17,6 +17,12 @@ export interface PriceEstimate {
  */
 export interface PriceEstimator {
   readonly name: string;
+  /**
+   * The weight when `streaming.price.weights` does not name the estimator. Estimators without
+   * one share the position defaults (defaultWeights), so adding one that has it changes nobody
+   * else's weight.
+   */
+  readonly defaultWeight?: number;
   estimate(deals: readonly DealRecord[]): Promise<Map<string, PriceEstimate>>;
   close?(): void | Promise<void>;
 }
@@ -37,8 +43,9 @@ export function defaultWeights(count: number): number[] {
 
 /**
  * The ensemble combiner: a weighted mean of the estimators' answers. Weights come from config
- * by estimator name (else the defaults by position) and are renormalized over the estimators
- * that answered, so an abstaining estimator does not drag the estimate toward zero.
+ * by estimator name, else the estimator's own default weight, else the defaults by position
+ * among the estimators without one; they are renormalized over the estimators that answered, so
+ * an abstaining estimator does not drag the estimate toward zero.
  */
 export class EnsembleEstimator {
   readonly weights: readonly number[];
@@ -48,8 +55,11 @@ export class EnsembleEstimator {
     configured: Readonly<Record<string, number>> = {},
   ) {
     if (estimators.length === 0) throw new Error('the ensemble needs at least one estimator');
-    const defaults = defaultWeights(estimators.length);
-    this.weights = estimators.map((e, i) => configured[e.name] ?? defaults[i]!);
+    const positional = estimators.filter((e) => e.defaultWeight === undefined);
+    const defaults = defaultWeights(Math.max(1, positional.length));
+    this.weights = estimators.map(
+      (e) => configured[e.name] ?? e.defaultWeight ?? defaults[positional.indexOf(e)]!,
+    );
   }
 
   async estimate(deals: readonly DealRecord[]): Promise<Map<string, EnsembleResult>> {

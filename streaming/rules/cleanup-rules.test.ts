@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../core/logging.ts';
 import { DuckDbEngine, duckDbSettings, jobByName, planJob } from '../../jobs/index.ts';
+import { runNightly } from '../../pipelines/index.ts';
 import { landRawDeals, sampleFeedRecords } from '../../samples/ingest.ts';
 import type { RawDealRecord } from '../../schemas/index.ts';
 import { parquet, readRows, type TempLake, tempLake } from '../../test/support/lake.ts';
@@ -131,7 +133,10 @@ describe('CleanupRules (the batch cleanup job on micro-batches)', () => {
     const again = await rules.run(
       later.map((raw, i) => ({ raw, offset: 100 + i })),
       's',
-      (ids) => ids.filter((id) => id === one.deal_id).map((deal_id) => ({ deal_id, seen_at: one.seen_at })),
+      (ids) =>
+        ids
+          .filter((id) => id === one.deal_id)
+          .map((deal_id) => ({ deal_id, seen_at: one.seen_at, price: one.price })),
     );
     expect(again.deals.map((d) => d.deal.deal_id)).not.toContain(one.deal_id);
     expect(again.deals).toHaveLength(first.deals.length - 1);
@@ -141,8 +146,125 @@ describe('CleanupRules (the batch cleanup job on micro-batches)', () => {
         offset: 200 + i,
       })),
       's',
-      (ids) => ids.filter((id) => id === one.deal_id).map((deal_id) => ({ deal_id, seen_at: one.seen_at })),
+      (ids) =>
+        ids
+          .filter((id) => id === one.deal_id)
+          .map((deal_id) => ({ deal_id, seen_at: one.seen_at, price: one.price })),
     );
     expect(dayLater.deals.map((d) => d.deal.deal_id)).toContain(one.deal_id); // outside the 24-hour window
+  });
+});
+
+describe('price drops: batch dedupe and the stream agree on one sequence of sightings', () => {
+  const PREV = '2026-11-21';
+  const at = (date: string, hhmm: string) => `${date}T${hhmm}:00.000Z`;
+  let n = 0;
+  const sighting = (key: string, price: string, seen_at: string): RawDealRecord => ({
+    raw_id: `s${++n}`,
+    feed: 'dealnews-electronics',
+    title: `${key} for ${price}`,
+    summary: null,
+    url: `https://www.dealnews.com/products/${key}.html?iref=rss-c${n}`,
+    price_text: price,
+    retailer: null,
+    deal_type: 'Deal',
+    category_hint: 'Electronics',
+    published_at: seen_at,
+    expires_at: null,
+    seen_at,
+  });
+  // Defaults: a drop must be ≥ 5 % and ≥ $1 below the last event's price.
+  const day1 = [
+    sighting('sony', '$278', at(PREV, '10:00')), // new: an event
+    sighting('lg', '$149.99', at(PREV, '10:00')), // new: an event
+    sighting('cheap', '$10', at(PREV, '10:00')), // new: an event
+    sighting('bose', '$300', at(PREV, '10:00')), // new: an event
+    sighting('sony', '$278', at(PREV, '12:00')), // same price: a duplicate
+    sighting('sony', '$270', at(PREV, '14:00')), // 2.9 % lower: a duplicate
+    sighting('lg', '$149.00', at(PREV, '18:00')), // $0.99 lower: a duplicate
+  ];
+  const day2 = [
+    sighting('lg', '$99.99', at(DATE, '07:00')), // 33 % and $50 below $149.99: a price drop
+    sighting('sony', '$228', at(DATE, '08:00')), // 18 % and $50 below $278: a price drop
+    sighting('sony', '$226', at(DATE, '09:00')), // $2 (0.9 %) below the drop's $228: a duplicate
+    sighting('cheap', '$9.40', at(DATE, '09:00')), // 6 % but $0.60: a duplicate (both must hold)
+    sighting('bose', '$320', at(DATE, '09:00')), // higher: a duplicate
+    sighting('sony', '$228', at(DATE, '11:00')), // 25 h after the first event, 3 h after the drop: a duplicate
+    sighting('lg', '$99.99', at(DATE, '12:00')), // same as the drop: a duplicate
+  ];
+  const expected = [
+    ['bose', 300, at(PREV, '10:00')],
+    ['cheap', 10, at(PREV, '10:00')],
+    ['lg', 149.99, at(PREV, '10:00')],
+    ['lg', 99.99, at(DATE, '07:00')],
+    ['sony', 278, at(PREV, '10:00')],
+    ['sony', 228, at(DATE, '08:00')],
+  ];
+  const events = (rows: { title: unknown; price: unknown; seen_at: unknown }[]) =>
+    rows
+      .map((r) => [String(r.title), Number(r.price), new Date(String(r.seen_at)).toISOString()])
+      .sort((a, b) => `${a[0]}|${a[2]}`.localeCompare(`${b[0]}|${b[2]}`));
+
+  it('the nightly (one batch a day) publishes the first sightings and the drops', async () => {
+    const t = tempLake();
+    try {
+      const db = await DuckDBInstance.create(':memory:');
+      const conn = await db.connect();
+      await landRawDeals(conn, t.lake, PREV, 'unit', day1);
+      await landRawDeals(conn, t.lake, DATE, 'unit', day2);
+      conn.closeSync();
+      db.closeSync();
+      const engine = await DuckDbEngine.create(duckDbSettings(t.config));
+      try {
+        for (const date of [PREV, DATE]) {
+          const log = createLogger({}, 'silent');
+          const s = await runNightly({
+            date,
+            engine,
+            config: t.config,
+            lake: t.lake,
+            log,
+            only: ['cleanup'],
+          });
+          expect(s.error?.message).toBeUndefined();
+        }
+      } finally {
+        await engine.close();
+      }
+      const rows = await readRows(
+        `SELECT title, price, CAST(seen_at AS VARCHAR) || 'Z' AS seen_at FROM ${parquet(path.join(t.root, 'deals/*/*.parquet'))}`,
+      );
+      expect(events(rows as never)).toEqual(expected);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('the stream (one micro-batch per sighting, state as the parse stage keeps it) publishes the same', async () => {
+    const t = tempLake();
+    const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+    const rules = await CleanupRules.open(db, t.config, DATE);
+    try {
+      // The parse stage's dedupe state: per deal, the seen_at and price of its last published event.
+      const state = new Map<string, { seen_at: string; price: number }>();
+      const published: { title: string; price: number; seen_at: string }[] = [];
+      for (const [i, raw] of [...day1, ...day2].entries()) {
+        const out = await rules.run([{ raw, offset: i }], 's', (ids) =>
+          ids.flatMap((deal_id) => {
+            const e = state.get(deal_id);
+            return e ? [{ deal_id, ...e }] : [];
+          }),
+        );
+        for (const { deal } of out.deals) {
+          state.set(deal.deal_id, { seen_at: deal.seen_at, price: deal.price });
+          published.push(deal);
+        }
+      }
+      expect(events(published)).toEqual(expected);
+    } finally {
+      rules.close();
+      db.closeSync();
+      t.cleanup();
+    }
   });
 });

@@ -21,20 +21,21 @@ export interface CleanupOutcome {
     readonly code: string;
     readonly message: string;
   }[];
-  /** Valid raw messages dropped as duplicates (in the batch or within the dedupe window). */
+  /** Valid raw messages dropped as duplicates (in the batch, or within the dedupe window without a price drop). */
   readonly duplicates: number;
   /** Deal id of every valid raw message (duplicates included), by raw_id. */
   readonly dealIdByRaw: ReadonlyMap<string, string>;
 }
 
 /**
- * Seen-at of deals already published within the dedupe window, by deal id; `rowsOf` gives the
- * input offsets (RawInput.offset) of a deal's valid rows in this batch.
+ * The latest published event of deals within the dedupe window, by deal id: its seen-at and its
+ * price (null when unknown: then no sighting can be a price drop); `rowsOf` gives the input
+ * offsets (RawInput.offset) of a deal's valid rows in this batch.
  */
 export type RecentLookup = (
   dealIds: readonly string[],
   rowsOf: (dealId: string) => readonly number[],
-) => { deal_id: string; seen_at: string }[];
+) => { deal_id: string; seen_at: string; price: number | null }[];
 
 /**
  * The batch cleanup job's rules (jobs/sql/cleanup.sql: price parsing, validation, normalization,
@@ -119,7 +120,7 @@ export class CleanupRules {
       firstByDeal.size > 0 ? recent([...firstByDeal.keys()], (id) => rowsByDeal.get(id) ?? []) : [];
     await this.sql.replaceRows(
       'deals_prev',
-      prev.map((p) => ({ deal_id: p.deal_id, seen_at: iso(p.seen_at) })),
+      prev.map((p) => ({ deal_id: p.deal_id, seen_at: iso(p.seen_at), price: p.price })),
     );
     const deals = (await this.queries.deals()) as DealRecord[];
     const quarantine = await this.queries.quarantine();

@@ -13,6 +13,17 @@ export interface OpportunityRules {
   readonly minDiscount: number;
   /** Optional: discount / estimate × 100 must also reach this. */
   readonly minDiscountPct?: number | undefined;
+  /** A deal first seen more than this many hours after publication is stale: not an opportunity. */
+  readonly maxAgeHours?: number | undefined;
+}
+
+/** Whether the deal was first seen more than `maxAgeHours` after it was published (event_time). */
+export function isStale(
+  deal: Pick<EvaluatedDealRecord, 'event_time' | 'seen_at'>,
+  maxAgeHours: number,
+): boolean {
+  const age = Date.parse(deal.seen_at) - Date.parse(deal.event_time);
+  return Number.isFinite(age) && age > maxAgeHours * 3_600_000;
 }
 
 /** The decision of the evaluate stage for one evaluated deal (null: not an opportunity). */
@@ -22,6 +33,7 @@ export function evaluateDeal(
   now: Date,
 ): OpportunityRecord | null {
   if (deal.estimate === null || deal.estimate <= 0) return null;
+  if (rules.maxAgeHours !== undefined && isStale(deal, rules.maxAgeHours)) return null;
   const discount = Math.round((deal.estimate - deal.price) * 100) / 100;
   const pct = Math.round((discount / deal.estimate) * 10_000) / 100;
   if (!(discount > rules.minDiscount)) return null;
@@ -46,7 +58,11 @@ export function evaluateDeal(
   };
 }
 
-/** evaluate: evaluated deals → opportunities (discount above the threshold, optional percent rule). */
+/**
+ * evaluate: evaluated deals → opportunities (discount above the threshold, optional percent rule);
+ * deals first seen more than `maxAgeHours` (streaming.evaluate.maxAgeHours, 48) after publication
+ * are skipped as stale (metric dealfinder_stream_skipped_total{reason="stale"}).
+ */
 export class EvaluateStage implements Stage<EvaluatedDealRecord> {
   readonly name = 'evaluate' as const;
   readonly input = 'evaluated' as const;
@@ -60,6 +76,11 @@ export class EvaluateStage implements Stage<EvaluatedDealRecord> {
   async process(messages: StageMessage<EvaluatedDealRecord>[], rt: StageRuntime): Promise<StageResult> {
     const now = this.clock.now();
     const out = messages.flatMap(({ value, message }) => {
+      if (this.rules.maxAgeHours !== undefined && isStale(value, this.rules.maxAgeHours)) {
+        // Published long before anyone saw it (an old item resurfacing in a feed): not news.
+        rt.metrics.skipped.inc({ stage: this.name, reason: 'stale' });
+        return [];
+      }
       const o = evaluateDeal(value, this.rules, now);
       return o ? [rt.out('opportunities', Opportunity, o.deal_id, o, message)] : [];
     });

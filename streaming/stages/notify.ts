@@ -18,7 +18,16 @@ import {
 } from '../stage-runner.ts';
 import type { PartitionStore } from '../state/partition-store.ts';
 
-/** Delivery ledger entry of one deal + channel. */
+/**
+ * The delivery (ledger and Idempotency-Key) of one event of a deal on one channel:
+ * `<deal_id>@<price>:<channel>`. A price drop is a new event of the same deal (the parse stage's
+ * dedupe lets it through), so it is deliverable again; a replay of the same event is not.
+ */
+export function deliveryKey(o: Pick<OpportunityRecord, 'deal_id' | 'price'>, channel: string): string {
+  return `${o.deal_id}@${o.price}:${channel}`;
+}
+
+/** Delivery ledger entry of one deal event + channel. */
 export interface LedgerEntry {
   readonly offset: number;
   readonly record: NotificationEntry;
@@ -28,7 +37,8 @@ export interface LedgerEntry {
  * notify: opportunities → notifications through every configured channel, each delivery
  * recorded to notifications.outbound.
  *
- * Kafka transactions cannot cover an HTTP call, so deliveries are idempotent by deal + channel:
+ * Kafka transactions cannot cover an HTTP call, so deliveries are idempotent by deal event
+ * (deal + price, deliveryKey) + channel:
  * the delivery ledger (a PartitionStore, fsynced right after the channel accepted) is checked
  * before every call, and HTTP channels also send the key as an Idempotency-Key header. A batch
  * replayed after a crash re-emits the ledger's record instead of calling the channel again.
@@ -92,7 +102,7 @@ export class NotifyStage implements Stage<OpportunityRecord> {
     durable: Promise<void>[],
   ): Promise<void> {
     const o = m.value;
-    const key = `${o.deal_id}:${channel.name}`;
+    const key = deliveryKey(o, channel.name);
     const offset = Number(m.message.offset);
     const partition = m.message.partition;
     const emit = (record: NotificationEntry) =>

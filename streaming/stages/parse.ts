@@ -4,16 +4,21 @@ import type { CleanupRules } from '../rules/cleanup-rules.ts';
 import type { Stage, StageMessage, StageResult, StageRuntime } from '../stage-runner.ts';
 import type { PartitionStore } from '../state/partition-store.ts';
 
-/** Dedupe state of one deal: when it was first seen and the input offset that published it. */
+/**
+ * Dedupe state of one deal: its latest published event (first seen time, price) and the input
+ * offset that published it. `price` is absent in state written before price drops were events.
+ */
 export interface SeenDeal {
   readonly seen_at: string;
   readonly offset: number;
+  readonly price?: number;
 }
 
 /**
  * parse: raw deals → parsed deals, with the batch cleanup job's rules (jobs/sql/cleanup.sql run
  * on each micro-batch in DuckDB): validation, price parsing, normalization and the 24-hour dedupe
- * by deal id. Rejected entries go to the DLQ with the quarantine code and message.
+ * by deal id, where a price drop of at least the configured step (jobs.priceDropPct and
+ * jobs.priceDropUsd) below the last event is a new event. Rejected entries go to the DLQ with the quarantine code and message.
  *
  * Dedupe state survives restarts (a PartitionStore per input partition). An entry written at an
  * offset at or after the batch start was written by an attempt whose transaction never
@@ -48,7 +53,8 @@ export class ParseStage implements Stage<RawDealRecord> {
           // The window state of the deal in the partition(s) it arrived on in this step.
           for (const p of new Set(rowsOf(deal_id).map((r) => rowMessage[r]!.partition))) {
             const e = this.seen.get(p, deal_id);
-            if (e && e.offset < rt.firstOffset(p)) return [{ deal_id, seen_at: e.seen_at }];
+            if (e && e.offset < rt.firstOffset(p))
+              return [{ deal_id, seen_at: e.seen_at, price: e.price ?? null }];
           }
           return [];
         }),
@@ -74,7 +80,7 @@ export class ParseStage implements Stage<RawDealRecord> {
           const m = rowMessage[firstOffset]!;
           const list = byPartition.get(m.partition) ?? [];
           byPartition.set(m.partition, list);
-          list.push([deal.deal_id, { seen_at: deal.seen_at, offset: Number(m.offset) }]);
+          list.push([deal.deal_id, { seen_at: deal.seen_at, offset: Number(m.offset), price: deal.price }]);
         }
         await Promise.all([...byPartition].map(([p, entries]) => this.seen.putAllAsync(p, entries)));
         // Expiring the window walks the whole partition's state: at most once a minute.

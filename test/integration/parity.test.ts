@@ -265,10 +265,42 @@ svc.describe('engine parity: DuckDB and Spark run the same jobs to the same tabl
     expect(byLink('https://İstanbul.example/İ/ı?utm_campaign=x&gclid=y')?.url).toBe(
       'https://İstanbul.example/İ/ı',
     );
-    expect(deals.find((d) => String(d.title).startsWith('Sony & Bose'))).toBeUndefined(); // titles keep entities
-    expect(deals.find((d) => d.title === 'Sony &amp; Bose Headphones')?.description).toBe(
+    // Titles are entity-decoded like descriptions (issue 12: what the user receives).
+    expect(deals.find((d) => d.title === 'Sony &amp; Bose Headphones')).toBeUndefined();
+    expect(deals.find((d) => d.title === 'Sony & Bose Headphones')?.description).toBe(
       `Sony & Bose 'quoted' "q", was $49.99`,
     );
+    // The feed's own prices and reference prices, on both engines alike.
+    const refs = await readRows(
+      `SELECT title, description, price, price_source, list_price, list_price_source FROM ${sqlParquet(root, day)}
+       WHERE source = 'tricky-feed' AND (title LIKE '%Lamp%' OR title LIKE '%Kettle%' OR title LIKE '%Drill%') ORDER BY title`,
+    );
+    expect(refs).toEqual([
+      {
+        title: 'Desc-only Lamp – Brass',
+        description: 'Now $9, down from $21.99',
+        price: 9,
+        price_source: 'description',
+        list_price: 21.99,
+        list_price_source: 'description',
+      },
+      {
+        title: 'Pair Kettle',
+        description: 'for $149.99 $249.99 ’til Sunday',
+        price: 149.99,
+        price_source: 'title',
+        list_price: 249.99,
+        list_price_source: 'description',
+      },
+      {
+        title: 'Saving Drill',
+        description: "That's $140 off.",
+        price: 210,
+        price_source: 'title',
+        list_price: 350,
+        list_price_source: 'saving',
+      },
+    ]);
     const quarantine = await readRows(
       `SELECT error_code, message FROM ${sqlParquet(root, `quarantine/dt=${END}/*/*.parquet`)} WHERE record_id LIKE 'tricky-%' ORDER BY record_id`,
     );

@@ -89,7 +89,7 @@ svc.describe('streaming dead letters (real Kafka)', () => {
       expect(Number(byCode.oversized!.payload_bytes)).toBeGreaterThan(2048);
       expect(byCode.missing_price).toMatchObject({
         record_id: 'raw-3',
-        reason: 'no price in price text or title',
+        reason: 'no price in price text, title or description',
       });
       const parsed = await readTopic(env.client, env.topics.name('parsed'), (m) => m.length >= 2);
       expect(parsed.map(json).map((d) => d.title)).toEqual(['Acme Gadget G1', 'Acme Gadget G4']);
@@ -122,7 +122,9 @@ svc.describe('streaming dead letters (real Kafka)', () => {
       description: '',
       price: 10,
       price_kind: 'exact',
+      price_source: 'price_text',
       list_price: null,
+      list_price_source: null,
       category: null,
       source: 'test',
       retailer: null,

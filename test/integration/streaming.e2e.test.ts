@@ -124,7 +124,8 @@ svc.describe('streaming end to end (real Kafka)', () => {
       expect(sony).toMatchObject({ price: 248, estimate: 398, discount: 150 });
       for (const r of receiver.received) {
         expect(String(r.body.message).length).toBeLessThanOrEqual(200);
-        expect(r.key).toBe(`${(r.body.opportunity as { deal_id: string }).deal_id}:webhook`);
+        const o = r.body.opportunity as { deal_id: string; price: number };
+        expect(r.key).toBe(`${o.deal_id}@${o.price}:webhook`);
       }
 
       const dlq = await readTopic(env.client, env.topics.name('dlq.parse'), (m) => m.length >= 6);
