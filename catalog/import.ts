@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Clock } from '../core/clock.ts';
 import { DealFinderError, EXIT_CODES } from '../core/errors.ts';
 import { parseJsonRecords } from '../core/json-records.ts';
 import type { Lake } from '../core/lake.ts';
+import { writeRecordsParquet } from '../ingest/raw-zone.ts';
 import { sqlString } from '../jobs/sql-text.ts';
-import { CATEGORIES, Product, type RecordOf, sqlTypeOf, validate } from '../schemas/index.ts';
+import { CATEGORIES, Product, type RecordOf, validate } from '../schemas/index.ts';
 
 export type ProductRecord = RecordOf<typeof Product>;
 
@@ -55,6 +65,12 @@ export interface CatalogImportReport {
   readonly rejectedFile: string | null;
   readonly versionDir: string;
 }
+
+/** A version's manifest.json: the import's report, with the content hash that makes re-imports no-ops. */
+export type CatalogManifest = Omit<CatalogImportReport, 'status' | 'versionDir'> & {
+  readonly contentHash: string;
+  readonly importedAt: string;
+};
 
 export class CatalogImportError extends DealFinderError {
   constructor(message: string, hint: string, exitCode: number = EXIT_CODES.failure, cause?: unknown) {
@@ -141,7 +157,7 @@ export async function importCatalog(
     .update(accepted.map((p) => JSON.stringify(p)).join('\n'))
     .digest('hex');
   const versionsDir = path.join(lake.root, 'catalog', 'versions');
-  const current = currentVersion(versionsDir);
+  const current = catalogVersions(lake).at(-1);
   const byReason: Partial<Record<CatalogRejectReason, number>> = {};
   for (const r of rejected) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
   const summary = {
@@ -151,12 +167,12 @@ export async function importCatalog(
     rejected: rejected.length,
     rejectedByReason: byReason,
   };
-  if (current && current.contentHash === contentHash && existsSync(lake.partitionDir('products')))
+  if (current && current.manifest.contentHash === contentHash && existsSync(lake.partitionDir('products')))
     return {
       ...summary,
       version: current.version,
       status: 'unchanged',
-      rejectedFile: current.rejectedFile,
+      rejectedFile: current.manifest.rejectedFile,
       versionDir: path.join(versionsDir, current.version),
     };
 
@@ -171,7 +187,7 @@ export async function importCatalog(
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building, { recursive: true });
   const productsFile = path.join(building, 'products.parquet');
-  await writeProducts(conn, accepted, productsFile);
+  await writeRecordsParquet(conn, Product, accepted, productsFile, 'product_id');
   let rejectedFile: string | null = null;
   if (rejected.length > 0) {
     writeFileSync(
@@ -180,27 +196,28 @@ export async function importCatalog(
     );
     rejectedFile = path.join(versionDir, 'rejected.jsonl');
   }
-  writeFileSync(
-    path.join(building, 'manifest.json'),
-    `${JSON.stringify({ version, contentHash, importedAt: options.clock.now().toISOString(), ...summary, rejectedFile }, null, 2)}\n`,
-  );
+  const manifest: CatalogManifest = {
+    version,
+    contentHash,
+    importedAt: options.clock.now().toISOString(),
+    ...summary,
+    rejectedFile,
+  };
+  writeFileSync(path.join(building, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   renameSync(building, versionDir);
 
   // The table's folder is swapped whole (staging → commit), so readers see the old or the new version.
   const runId = `catalog-${version}`;
   const staging = lake.stagingDir(runId, 'products');
   mkdirSync(staging, { recursive: true });
-  writeFileSync(
-    path.join(staging, 'products.parquet'),
-    readFileSync(path.join(versionDir, 'products.parquet')),
-  );
+  copyFileSync(path.join(versionDir, 'products.parquet'), path.join(staging, 'products.parquet'));
   lake.commit(runId, staging, lake.partitionDir('products'));
   lake.finish(runId);
   return { ...summary, version, status: 'imported', rejectedFile, versionDir };
 }
 
 /** Versions imported so far, oldest first (names sort by import time). */
-export function catalogVersions(lake: Lake): { version: string; manifest: Record<string, unknown> }[] {
+export function catalogVersions(lake: Lake): { version: string; manifest: CatalogManifest }[] {
   const dir = path.join(lake.root, 'catalog', 'versions');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
@@ -208,27 +225,8 @@ export function catalogVersions(lake: Lake): { version: string; manifest: Record
     .sort()
     .map((version) => ({
       version,
-      manifest: JSON.parse(readFileSync(path.join(dir, version, 'manifest.json'), 'utf8')) as Record<
-        string,
-        unknown
-      >,
+      manifest: JSON.parse(readFileSync(path.join(dir, version, 'manifest.json'), 'utf8')) as CatalogManifest,
     }));
-}
-
-function currentVersion(
-  versionsDir: string,
-): { version: string; contentHash: string; rejectedFile: string | null } | null {
-  if (!existsSync(versionsDir)) return null;
-  const last = readdirSync(versionsDir)
-    .filter((n) => !n.endsWith('.tmp') && existsSync(path.join(versionsDir, n, 'manifest.json')))
-    .sort()
-    .at(-1);
-  if (!last) return null;
-  const m = JSON.parse(readFileSync(path.join(versionsDir, last, 'manifest.json'), 'utf8')) as {
-    contentHash: string;
-    rejectedFile: string | null;
-  };
-  return { version: last, contentHash: m.contentHash, rejectedFile: m.rejectedFile };
 }
 
 async function readRows(conn: DuckDBConnection, file: string): Promise<Record<string, unknown>[]> {
@@ -394,23 +392,4 @@ function mapRow(
       price,
     },
   };
-}
-
-async function writeProducts(
-  conn: DuckDBConnection,
-  products: readonly ProductRecord[],
-  file: string,
-): Promise<void> {
-  const tmpJson = `${file}.jsonl`;
-  writeFileSync(tmpJson, products.map((p) => JSON.stringify(p)).join('\n'));
-  const columns = Object.entries(Product.fields).map(
-    ([n, s]) => `${sqlString(n)}: ${sqlString(sqlTypeOf(s, 'duckdb'))}`,
-  );
-  try {
-    await conn.run(
-      `COPY (SELECT * FROM read_json(${sqlString(tmpJson)}, format = 'newline_delimited', columns = {${columns.join(', ')}}) ORDER BY product_id) TO ${sqlString(file)} (FORMAT parquet)`,
-    );
-  } finally {
-    rmSync(tmpJson, { force: true });
-  }
 }

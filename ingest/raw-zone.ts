@@ -3,7 +3,15 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Lake } from '../core/lake.ts';
 import { sqlString } from '../jobs/sql-text.ts';
-import { RawDeal, type RawDealRecord, sqlTypeOf, validate } from '../schemas/index.ts';
+import {
+  quoteIdent,
+  RawDeal,
+  type RawDealRecord,
+  type RecordDef,
+  type RecordOf,
+  sqlTypeOf,
+  validate,
+} from '../schemas/index.ts';
 
 /**
  * Lands raw deals in the raw zone of `date` as one Parquet file named after the source, written
@@ -38,14 +46,30 @@ export async function writeRawDeals(
         `raw deal ${r.raw_id} does not match the RawDeal schema: ${v.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
       );
   }
+  await writeRecordsParquet(conn, RawDeal, records, file);
+}
+
+/**
+ * Writes records of `def` to one Parquet file with exactly the record's columns, typed from the
+ * schema (through a JSON-lines file beside it, read with those types). `orderBy` sorts the rows;
+ * without it they keep the connection's insertion-order setting.
+ */
+export async function writeRecordsParquet<D extends RecordDef>(
+  conn: DuckDBConnection,
+  def: D,
+  records: readonly RecordOf<D>[],
+  file: string,
+  orderBy?: keyof D['fields'] & string,
+): Promise<void> {
   const tmpJson = path.join(path.dirname(file), `.${path.basename(file)}.jsonl.tmp`);
   writeFileSync(tmpJson, records.map((r) => JSON.stringify(r)).join('\n'));
-  const columns = Object.entries(RawDeal.fields).map(
+  const columns = Object.entries(def.fields).map(
     ([n, s]) => `${sqlString(n)}: ${sqlString(sqlTypeOf(s, 'duckdb'))}`,
   );
+  const order = orderBy ? ` ORDER BY ${quoteIdent(orderBy, 'duckdb')}` : '';
   try {
     await conn.run(
-      `COPY (SELECT * FROM read_json(${sqlString(tmpJson)}, format = 'newline_delimited', columns = {${columns.join(', ')}})) TO ${sqlString(file)} (FORMAT parquet)`,
+      `COPY (SELECT * FROM read_json(${sqlString(tmpJson)}, format = 'newline_delimited', columns = {${columns.join(', ')}})${order}) TO ${sqlString(file)} (FORMAT parquet)`,
     );
   } finally {
     rmSync(tmpJson, { force: true });
