@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Clock } from '../core/clock.ts';
@@ -149,9 +149,17 @@ async function ingestOne(conn: DuckDBConnection, source: string, o: IngestOption
   };
 }
 
-function readSource(source: string): Buffer {
+/** The source's bytes (the first `maxBytes` only, when given: enough to tell its kind). */
+function readSource(source: string, maxBytes?: number): Buffer {
   try {
-    return readFileSync(source);
+    if (maxBytes === undefined) return readFileSync(source);
+    const fd = openSync(source, 'r');
+    try {
+      const head = Buffer.alloc(maxBytes);
+      return head.subarray(0, readSync(fd, head, 0, maxBytes, 0));
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     throw new IngestError(
       source,
@@ -167,7 +175,7 @@ export function kindOfFile(file: string): SourceKind {
   if (['.xml', '.rss', '.atom'].includes(ext)) return 'feed';
   if (['.json', '.jsonl', '.ndjson'].includes(ext)) return 'json';
   if (ext === '.parquet') return 'parquet';
-  const head = readSource(file).subarray(0, 512);
+  const head = readSource(file, 512);
   if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
   const text = head.toString('utf8').trimStart();
   if (text.startsWith('<')) return 'feed';
