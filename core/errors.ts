@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'stream-delivery-failed'
   | 'stream-schema-violation'
   | 'feed-invalid'
+  | 'feed-unreachable'
   | 'ingest-failed'
   | 'catalog-import-failed';
 

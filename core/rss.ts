@@ -109,7 +109,7 @@ export class FeedFetchError extends DealFinderError {
     readonly retryAfterMs?: number,
     cause?: unknown,
   ) {
-    super('feed-invalid', `${url}: ${reason}`, {
+    super('feed-unreachable', `${url}: ${reason}`, {
       hint: 'check that the feed URL answers (curl -I <url>); the scanner retries with backoff',
       retryable: true,
       cause,
