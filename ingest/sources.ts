@@ -123,7 +123,9 @@ async function ingestOne(conn: DuckDBConnection, source: string, o: IngestOption
   const byDay = new Map<string, RawDealRecord[]>();
   for (const r of accepted) {
     const day = r.seen_at.slice(0, 10);
-    byDay.set(day, [...(byDay.get(day) ?? []), r]);
+    const rows = byDay.get(day);
+    if (rows) rows.push(r);
+    else byDay.set(day, [r]);
   }
   const landed: LandedFile[] = [];
   for (const [date, rows] of [...byDay].sort(([a], [b]) => a.localeCompare(b)))

@@ -218,7 +218,9 @@ async function rawZoneArchive(
       const byFeedAndDay = new Map<string, RawDealRecord[]>();
       for (const r of records) {
         const k = `${r.feed}\u0000${r.seen_at.slice(0, 10)}`;
-        byFeedAndDay.set(k, [...(byFeedAndDay.get(k) ?? []), r]);
+        const rows = byFeedAndDay.get(k);
+        if (rows) rows.push(r);
+        else byFeedAndDay.set(k, [r]);
       }
       for (const rows of byFeedAndDay.values()) {
         const first = rows[0]!;
